@@ -1,0 +1,1 @@
+# Copyright (c) mmtao contributors. All rights reserved.

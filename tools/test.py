@@ -1,0 +1,124 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+"""Test (evaluate) a checkpoint with mmengine's Runner.
+
+Same command line as MMDetection's ``tools/test.py``::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir W] [--out R.pkl]
+        [--show-dir D] [--cfg-options k=v ...] [--launcher ...]
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from mmtao.utils import check_checkpoint_matches, register_all_modules
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test an mmtao model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='the directory to save the file containing evaluation metrics')
+    parser.add_argument(
+        '--out',
+        type=str,
+        help='dump predictions to a pickle file for offline evaluation')
+    parser.add_argument(
+        '--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where painted images will be saved. '
+        'If specified, it will be automatically saved '
+        'to the work_dir/timestamp/show_dir')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs, e.g. '
+        'test_dataloader.dataset.data_root=DIR')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def trigger_visualization_hook(cfg: Config,
+                               args: argparse.Namespace) -> Config:
+    default_hooks = cfg.get('default_hooks', {})
+    if 'visualization' not in default_hooks:
+        raise RuntimeError(
+            'VisualizationHook must be included in default_hooks of the '
+            'config to use --show or --show-dir')
+    visualization_hook = default_hooks['visualization']
+    visualization_hook['draw'] = True
+    if args.show:
+        visualization_hook['show'] = True
+        visualization_hook['wait_time'] = args.wait_time
+    if args.show_dir:
+        visualization_hook['test_out_dir'] = args.show_dir
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(
+            f'checkpoint file not found: {args.checkpoint}')
+
+    register_all_modules(init_default_scope=False)
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        cfg = trigger_visualization_hook(cfg, args)
+
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+
+    # A checkpoint of another model loads "successfully" with every key
+    # missing; refuse it here with a message that names the file.
+    check_checkpoint_matches(runner.model, args.checkpoint)
+
+    if args.out is not None:
+        assert args.out.endswith(('.pkl', '.pickle')), \
+            f'--out must be a .pkl file, got {args.out}'
+        runner.test_evaluator.metrics.append(
+            _dump_metric(out_file_path=args.out))
+
+    runner.test()
+
+
+def _dump_metric(out_file_path: str):
+    from mmengine.evaluator import DumpResults
+    return DumpResults(out_file_path=out_file_path)
+
+
+if __name__ == '__main__':
+    main()
