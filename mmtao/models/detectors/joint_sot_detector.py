@@ -1,0 +1,402 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import copy
+from typing import Dict, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from mmdet.models.detectors import MaskRCNN
+from mmdet.structures import DetDataSample, SampleList
+from mmdet.structures.bbox import scale_boxes
+from mmdet.utils import ConfigType, InstanceList, OptConfigType, OptMultiConfig
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmtao.registry import MODELS
+from ..heads.ridge_template_head import check_template_bboxes
+
+
+@MODELS.register_module()
+class JointSOTDetector(MaskRCNN):
+    """Mask R-CNN that detects and tracks ("Learning to Track Any Object").
+
+    Detection mode (no template): the neck's template attention is off and
+    the RoI head uses its class-specific final layers, so the model is an
+    ordinary mmdet Mask R-CNN (``loss`` / ``predict`` on ``DetDataSample``
+    lists, weights loadable from an OpenMMLab Mask R-CNN checkpoint: only the
+    tracking layers are new).
+
+    Tracking mode (Sec. 3.2-3.5): the template head turns the template
+    frame's FPN features and box into a template ``T_d``; the neck
+    re-weights the search frame's pyramid with ``P_i . (P_i * T_d)``; the
+    shared RPN and RoI heads then run with the RoI head's class-agnostic
+    final layers. ``init(img, bboxes)`` stores K templates and
+    ``track(img)`` returns the top-k candidates of each with one
+    backbone+FPN pass.
+
+    Args:
+        backbone (dict or ConfigDict): Backbone config.
+        neck (dict or ConfigDict): A ``TemplateAttentionNeck`` config.
+        rpn_head (dict or ConfigDict): RPN head config.
+        roi_head (dict or ConfigDict): A ``JointRoIHead`` config.
+        template_head (dict or ConfigDict): A ``RidgeTemplateHead`` config;
+            ``featmap_strides`` and ``finest_scale`` default to the box RoI
+            extractor's, so the template level follows the RoI level rule of
+            the same model.
+        train_cfg (dict or ConfigDict): mmdet's ``rpn`` / ``rpn_proposal`` /
+            ``rcnn`` plus ``det_loss_weight`` and ``track_loss_weight``
+            (default 1.0).
+        test_cfg (dict or ConfigDict): mmdet's ``rpn`` / ``rcnn`` for
+            detection, ``track=dict(rpn=..., rcnn=...)`` for tracking (a
+            smaller proposal budget; ``rcnn.max_per_img`` is the number of
+            candidates k) and ``temporal`` (a ``TemporalSmoother`` config or
+            None).
+        data_preprocessor (dict or ConfigDict, optional): Usually a
+            ``JointDataPreprocessor`` config.
+        init_cfg (dict or list[dict], optional): Initialization config.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: ConfigType,
+                 rpn_head: ConfigType,
+                 roi_head: ConfigType,
+                 template_head: ConfigType,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        if test_cfg is None or test_cfg.get('track') is None:
+            raise ValueError('JointSOTDetector needs test_cfg.track = '
+                             'dict(rpn=..., rcnn=...) for tracking')
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            rpn_head=rpn_head,
+            roi_head=roi_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if not hasattr(self.neck, 'attend'):
+            raise TypeError('JointSOTDetector needs a neck with template '
+                            'attention (TemplateAttentionNeck), got '
+                            f'{type(self.neck).__name__}')
+        if not hasattr(self.roi_head, 'predict_track'):
+            raise TypeError('JointSOTDetector needs a RoI head with tracking '
+                            'layers (JointRoIHead), got '
+                            f'{type(self.roi_head).__name__}')
+        template_head = copy.deepcopy(template_head)
+        extractor = self.roi_head.bbox_roi_extractor
+        template_head.setdefault('featmap_strides', extractor.featmap_strides)
+        template_head.setdefault('finest_scale', extractor.finest_scale)
+        self.template_head = MODELS.build(template_head)
+        # test-time state: templates of the objects being tracked
+        self._templates: Optional[Tensor] = None
+        self._sot_state: dict = {}
+
+    # ------------------------------------------------------------------ #
+    # training
+    # ------------------------------------------------------------------ #
+    def loss(self, batch_inputs: Union[Tensor, Dict[str, Optional[Tensor]]],
+             batch_data_samples: Union[SampleList, Dict[str, SampleList]]
+             ) -> dict:
+        """Losses of a mixed detection + tracking batch (contract §4).
+
+        Args:
+            batch_inputs (dict or Tensor): ``dict(det=Tensor[Nd, 3, H, W],
+                template=Tensor[Nt, 3, H, W], search=Tensor[Nt, 3, H, W])``
+                from ``JointDataPreprocessor`` (any entry may be None), or a
+                plain detection batch Tensor[N, 3, H, W].
+            batch_data_samples (dict or list[:obj:`DetDataSample`]):
+                ``dict(det=[...], track=[...])``, or a list for a plain
+                detection batch. Tracking samples describe the search frame
+                and carry ``template_bbox`` in their metainfo.
+
+        Returns:
+            dict: Detection losses prefixed ``det_`` (weighted by
+            ``train_cfg.det_loss_weight``) and tracking losses prefixed
+            ``track_`` (weighted by ``train_cfg.track_loss_weight``).
+        """
+        if isinstance(batch_inputs, Tensor):
+            batch_inputs = dict(det=batch_inputs)
+            batch_data_samples = dict(det=batch_data_samples)
+        if not isinstance(batch_inputs, dict) or not isinstance(
+                batch_data_samples, dict):
+            raise TypeError('JointSOTDetector.loss expects the dicts of '
+                            'JointDataPreprocessor or a detection Tensor')
+        losses = dict()
+        det_inputs = batch_inputs.get('det')
+        if det_inputs is not None and len(det_inputs):
+            x = self.extract_feat(det_inputs)
+            det_losses = self._heads_loss(x, batch_data_samples['det'])
+            losses.update(
+                self._weighted(det_losses, 'det_',
+                               self.train_cfg.get('det_loss_weight', 1.0)))
+        search = batch_inputs.get('search')
+        if search is not None and len(search):
+            track_losses = self.track_loss(batch_inputs['template'], search,
+                                           batch_data_samples['track'])
+            losses.update(
+                self._weighted(track_losses, 'track_',
+                               self.train_cfg.get('track_loss_weight', 1.0)))
+        if not losses:
+            raise ValueError('JointSOTDetector.loss got a batch with neither '
+                             'detection images nor tracking pairs')
+        return losses
+
+    def track_loss(self, template_inputs: Tensor, search_inputs: Tensor,
+                   batch_data_samples: SampleList) -> dict:
+        """Tracking losses on (template, search) pairs (Sec. 3.5).
+
+        Template and search frames share one backbone+FPN pass; the template
+        of each pair comes from its template frame and ``template_bbox``,
+        attends its own search frame, and the heads (tracking layers) learn
+        the single class-agnostic box (and mask, where given) of the search
+        frame. Gradients flow through the template solve into the backbone.
+
+        Args:
+            template_inputs (Tensor): Template frames (N, 3, H, W).
+            search_inputs (Tensor): Search frames (N, 3, H, W).
+            batch_data_samples (list[:obj:`DetDataSample`]): Search-frame
+                samples with ``template_bbox`` metainfo.
+
+        Returns:
+            dict: Unprefixed RPN and RoI losses.
+        """
+        num = search_inputs.size(0)
+        if template_inputs is None or template_inputs.shape != \
+                search_inputs.shape or len(batch_data_samples) != num:
+            raise ValueError(
+                'tracking pairs need template and search batches of the same '
+                'shape and one data sample per pair, got '
+                f'{None if template_inputs is None else template_inputs.shape}'
+                f', {tuple(search_inputs.shape)}, {len(batch_data_samples)}')
+        feats = self.extract_feat(torch.cat([template_inputs, search_inputs]))
+        template_feats = [f[:num] for f in feats]
+        search_feats = [f[num:] for f in feats]
+        metas, boxes, samples = [], [], []
+        for i, sample in enumerate(batch_data_samples):
+            if 'template_bbox' not in sample.metainfo:
+                raise ValueError(f'tracking sample {i} has no template_bbox '
+                                 'in its metainfo')
+            box = torch.as_tensor(
+                np.asarray(sample.metainfo['template_bbox'], np.float32),
+                device=search_inputs.device).reshape(-1, 4)[:1]
+            boxes.append(box)
+            metas.append(sample.metainfo)
+            samples.append(self._class_agnostic(sample))
+        templates = self.template_head(template_feats, boxes, metas)
+        x = self.neck.attend(search_feats, templates)
+        with self.roi_head.tracking():
+            return self._heads_loss(x, samples)
+
+    def _heads_loss(self, x: Tuple[Tensor], samples: SampleList) -> dict:
+        """RPN + RoI losses on features (mmdet's two-stage loss path)."""
+        losses = dict()
+        proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
+        rpn_samples = copy.deepcopy(samples)
+        for sample in rpn_samples:
+            sample.gt_instances.labels = torch.zeros_like(
+                sample.gt_instances.labels)
+        rpn_losses, rpn_results_list = self.rpn_head.loss_and_predict(
+            x, rpn_samples, proposal_cfg=proposal_cfg)
+        for key in list(rpn_losses.keys()):
+            if 'loss' in key and 'rpn' not in key:
+                rpn_losses[f'rpn_{key}'] = rpn_losses.pop(key)
+        losses.update(rpn_losses)
+        losses.update(self.roi_head.loss(x, rpn_results_list, samples))
+        return losses
+
+    @staticmethod
+    def _class_agnostic(sample: DetDataSample) -> DetDataSample:
+        """A copy of a tracking sample with zero labels, and without masks
+        when ``with_mask`` is False."""
+        sample = sample.clone()
+        gt = sample.gt_instances
+        if len(gt) != 1:
+            raise ValueError('a tracking sample must have exactly one '
+                             f'ground-truth instance, got {len(gt)}')
+        gt.labels = torch.zeros_like(gt.labels)
+        if not sample.metainfo.get('with_mask', True) and 'masks' in gt:
+            del gt.masks
+        return sample
+
+    @staticmethod
+    def _weighted(losses: dict, prefix: str, weight: float) -> dict:
+        out = dict()
+        for key, value in losses.items():
+            if 'loss' in key and weight != 1.0:
+                value = [v * weight for v in value] if isinstance(
+                    value, (list, tuple)) else value * weight
+            out[prefix + key] = value
+        return out
+
+    # ------------------------------------------------------------------ #
+    # tracking API
+    # ------------------------------------------------------------------ #
+    @staticmethod
+    def _default_meta(img: Tensor) -> dict:
+        h, w = img.shape[-2:]
+        return dict(
+            img_shape=(h, w),
+            ori_shape=(h, w),
+            pad_shape=(h, w),
+            batch_input_shape=(h, w),
+            scale_factor=(1.0, 1.0))
+
+    @torch.no_grad()
+    def init(self,
+             img: Tensor,
+             bboxes: Tensor,
+             img_meta: Optional[dict] = None) -> Tensor:
+        """Store the templates of K objects from one frame.
+
+        Args:
+            img (Tensor): Preprocessed frame, shape (1, 3, H, W).
+            bboxes (Tensor): Boxes of the objects, shape (4, ) or (K, 4),
+                xyxy in input (resized) coordinates.
+            img_meta (dict, optional): Meta of the frame (``img_shape``);
+                defaults to the unpadded input size.
+
+        Returns:
+            Tensor: The templates, shape (K, D).
+        """
+        if img.dim() != 4 or img.size(0) != 1:
+            raise ValueError('init expects one frame of shape (1, 3, H, W), '
+                             f'got {tuple(img.shape)}')
+        img_meta = img_meta or self._default_meta(img)
+        bboxes = torch.as_tensor(bboxes, dtype=torch.float32,
+                                 device=img.device)
+        bboxes = bboxes.reshape(1, 4) if bboxes.dim() == 1 else bboxes
+        check_template_bboxes(bboxes, img_meta['img_shape'], 'init bbox')
+        feats = self.extract_feat(img)
+        self._templates = self.template_head(feats, [bboxes], [img_meta])
+        return self._templates
+
+    @torch.no_grad()
+    def track(self,
+              img: Tensor,
+              img_meta: Optional[dict] = None,
+              rescale: bool = False) -> InstanceList:
+        """Candidates of every initialised object in one frame.
+
+        One backbone+FPN pass; the K templates are batched through
+        attention, RPN and RoI heads with ``test_cfg.track``.
+
+        Args:
+            img (Tensor): Preprocessed frame, shape (1, 3, H, W).
+            img_meta (dict, optional): Meta of the frame (``img_shape``, and
+                ``ori_shape`` / ``scale_factor`` for ``rescale``).
+            rescale (bool): Boxes and masks in original image coordinates.
+                Defaults to False (input coordinates).
+
+        Returns:
+            list[:obj:`InstanceData`]: Per object, sorted by score, the top-k
+            candidates: ``bboxes`` (k, 4), ``scores`` (k, ), ``labels``
+            (k, ) and ``masks`` (k, H, W) bool with a mask head.
+        """
+        if self._templates is None:
+            raise RuntimeError('call init(img, bboxes) before track(img)')
+        if img.dim() != 4 or img.size(0) != 1:
+            raise ValueError('track expects one frame of shape (1, 3, H, W), '
+                             f'got {tuple(img.shape)}')
+        img_meta = img_meta or self._default_meta(img)
+        num = self._templates.size(0)
+        feats = self.extract_feat(img)
+        x = self.neck.attend(feats, self._templates)
+        metas = [img_meta] * num
+        track_cfg = self.test_cfg.track
+        rpn_outs = self.rpn_head(x)
+        rpn_results_list = self.rpn_head.predict_by_feat(
+            *rpn_outs, batch_img_metas=metas, cfg=track_cfg.rpn)
+        return self.roi_head.predict_track(
+            x, metas, rpn_results_list, track_cfg.rcnn, rescale=rescale)
+
+    # ------------------------------------------------------------------ #
+    # test loop
+    # ------------------------------------------------------------------ #
+    def predict(self,
+                batch_inputs: Tensor,
+                batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        """Detection, or SOT when the samples carry ``frame_id``.
+
+        Detection: mmdet's Mask R-CNN ``predict`` (``pred_instances``).
+        SOT (contract §2, one video frame per sample, in video order): frame
+        0 stores the template from ``gt_instances.bboxes[0]`` and predicts
+        that box with score 1 (mask: the box area); later frames track and
+        keep the top-1 after the optional temporal smoother. Results are
+        ``pred_track_instances`` with ``bboxes`` (1, 4), ``scores`` (1, ) and
+        ``masks`` (1, H_ori, W_ori) in original image coordinates. A frame
+        with no candidate repeats the previous box with score 0.
+
+        Args:
+            batch_inputs (Tensor): Preprocessed images (N, 3, H, W).
+            batch_data_samples (list[:obj:`DetDataSample`]): Their samples.
+            rescale (bool): Detection results in original coordinates.
+                Defaults to True. SOT results always are.
+
+        Returns:
+            list[:obj:`DetDataSample`]: The samples with predictions.
+        """
+        if 'frame_id' not in batch_data_samples[0].metainfo:
+            return super().predict(batch_inputs, batch_data_samples, rescale)
+        for img, sample in zip(batch_inputs, batch_data_samples):
+            self._predict_sot(img[None], sample)
+        return batch_data_samples
+
+    def _predict_sot(self, img: Tensor, sample: DetDataSample) -> None:
+        meta = sample.metainfo
+        state = self._sot_state
+        ori_h, ori_w = meta['ori_shape'][:2]
+        scale = [1 / s for s in meta['scale_factor']]
+        if meta['frame_id'] == 0:
+            bbox = sample.gt_instances.bboxes[:1].to(img.device).float()
+            self.init(img, bbox, meta)
+            bbox = scale_boxes(bbox.clone(), scale)
+            mask = self._box_mask(bbox[0], ori_h, ori_w) \
+                if self.with_mask else None
+            state.clear()
+            state['smoother'] = None
+            temporal = self.test_cfg.get('temporal')
+            if temporal is not None:
+                state['smoother'] = MODELS.build(temporal)
+                state['smoother'].reset(bbox[0], mask)
+            state['last'] = (bbox, mask)
+            score = bbox.new_ones(1)
+        else:
+            if self._templates is None or 'last' not in state:
+                raise RuntimeError(
+                    f'frame {meta["frame_id"]} of video '
+                    f'{meta.get("video_id")} came before its frame 0; the '
+                    'SOT test needs a video-ordered sampler')
+            cands = self.track(img, meta, rescale=True)[0]
+            masks = cands.masks if 'masks' in cands else None
+            if len(cands) == 0:
+                bbox, mask = state['last']
+                score = bbox.new_zeros(1)
+            else:
+                smoother = state['smoother']
+                if smoother is not None:
+                    idx, scores = smoother.select(cands.bboxes, cands.scores,
+                                                  masks)
+                    idx = int(idx)
+                else:
+                    idx, scores = int(cands.scores.argmax()), cands.scores
+                bbox = cands.bboxes[idx:idx + 1]
+                mask = masks[idx:idx + 1][0] if masks is not None else None
+                score = torch.as_tensor(
+                    scores, device=bbox.device).reshape(-1)[idx:idx + 1]
+                state['last'] = (bbox, mask)
+        pred = InstanceData(bboxes=bbox.reshape(1, 4), scores=score.float())
+        if mask is not None:
+            pred.masks = mask.reshape(1, ori_h, ori_w).bool()
+        sample.pred_track_instances = pred
+
+    @staticmethod
+    def _box_mask(bbox: Tensor, h: int, w: int) -> Tensor:
+        """Bool mask (h, w) of the pixels whose centres lie in the box."""
+        ys = torch.arange(h, device=bbox.device).float() + 0.5
+        xs = torch.arange(w, device=bbox.device).float() + 0.5
+        return ((ys[:, None] >= bbox[1]) & (ys[:, None] <= bbox[3]) &
+                (xs[None] >= bbox[0]) & (xs[None] <= bbox[2]))
