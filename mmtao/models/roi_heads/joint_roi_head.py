@@ -129,8 +129,14 @@ class JointRoIHead(StandardRoIHead):
         """
         cfg = self.test_cfg if rcnn_test_cfg is None else rcnn_test_cfg
         with self.tracking(cfg):
+            # as mmdet's StandardRoIHead.predict: boxes stay in input
+            # coordinates for the mask head, which rescales both
             results_list = self.predict_bbox(
-                x, batch_img_metas, rpn_results_list, cfg, rescale=rescale)
+                x,
+                batch_img_metas,
+                rpn_results_list,
+                cfg,
+                rescale=rescale and not self.with_mask)
             if self.with_mask:
                 results_list = self.predict_mask(
                     x, batch_img_metas, results_list, rescale=rescale)
