@@ -80,7 +80,7 @@ def iou_xyxy(a: np.ndarray, b: np.ndarray) -> float:
 def main() -> None:
     args = parse_args()
     import mmcv
-    from mmdet.visualization import TrackLocalVisualizer
+    from mmdet.visualization import DetLocalVisualizer
     from mmengine.utils import ProgressBar
 
     from mmtao.apis import SOTInferencer, init_tracker
@@ -118,8 +118,12 @@ def main() -> None:
     out_png = osp.join(args.out_dir, f'{name}_tracked.png')
     out_txt = osp.join(args.out_dir, f'{name}_track.txt')
 
-    visualizer = TrackLocalVisualizer(line_width=2, alpha=0.5)
-    visualizer.dataset_meta = dict(classes=('object', ))
+    # mmdet's detection visualizer, one "class" per tracked object so each
+    # keeps its colour and its name
+    visualizer = DetLocalVisualizer(line_width=2, alpha=0.5)
+    visualizer.dataset_meta = dict(
+        classes=tuple(f'object {k}' for k in range(len(init_boxes))),
+        palette='random')
     print(f'tracking {len(init_boxes)} object(s) in {args.video} '
           f'({total} frames) with {osp.basename(args.config)}, '
           f'checkpoint: {checkpoint or "none (random weights)"}')
@@ -135,6 +139,8 @@ def main() -> None:
             if i > 0:
                 track_time += time.perf_counter() - t0
             pred = result.pred_track_instances
+            result.pred_instances = pred.clone()
+            result.pred_instances.labels = pred.instances_id
             visualizer.add_datasample(
                 'frame', mmcv.bgr2rgb(frame), result, draw_gt=False,
                 pred_score_thr=0.0)

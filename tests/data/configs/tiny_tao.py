@@ -1,0 +1,33 @@
+# A tiny tracker (ResNet-18 with 8 base channels, 16-channel FPN) built from
+# the paper's model config, for tests of the inference API and the demo.
+_base_ = '../../../configs/_base_/models/tao_mask-rcnn_r50_fpn.py'
+
+default_scope = 'mmtao'
+custom_imports = dict(imports=['mmtao'], allow_failed_imports=False)
+
+model = dict(
+    backbone=dict(
+        depth=18, base_channels=8, norm_eval=False, frozen_stages=-1,
+        init_cfg=None),
+    neck=dict(neck=dict(in_channels=[8, 16, 32, 64], out_channels=16)),
+    template_head=dict(num_negatives=32),
+    rpn_head=dict(in_channels=16, feat_channels=16),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=16),
+        bbox_head=dict(in_channels=16, fc_out_channels=32, num_classes=2),
+        mask_roi_extractor=dict(out_channels=16),
+        mask_head=dict(in_channels=16, conv_out_channels=16, num_classes=2)),
+    test_cfg=dict(
+        temporal=dict(
+            _delete_=True,
+            type='TemporalSmoother',
+            alpha=0.6,
+            low_iou=0.1,
+            recover_iou=0.3,
+            recover_frames=30)))
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(96, 64), keep_ratio=True),
+    dict(type='PackDetInputs')
+]

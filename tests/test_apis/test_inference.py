@@ -1,0 +1,113 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmdet.structures.bbox import scale_boxes
+
+from conftest import REPO_ROOT
+from mmtao.apis import SOTInferencer, init_tracker
+
+TINY_TAO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao.py')
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    return init_tracker(TINY_TAO)
+
+
+def _frame(seed=0, h=120, w=160):
+    return np.random.default_rng(seed).integers(0, 255, (h, w, 3),
+                                                dtype=np.uint8)
+
+
+def test_init_returns_given_boxes(model):
+    inferencer = SOTInferencer(model)
+    boxes = [[10, 20, 50, 70], [80, 30, 120, 90]]
+    res = inferencer.init(_frame(), boxes)
+    pred = res.pred_track_instances
+    torch.testing.assert_close(pred.bboxes, torch.tensor(boxes).float())
+    assert pred.scores.tolist() == [1.0, 1.0]
+    assert pred.instances_id.tolist() == [0, 1]
+
+
+def test_track_rescales_like_the_model(model):
+    """Top-1 in image coordinates == the model's top-1 in input
+    coordinates divided by the resize factor (mmdet's scale_boxes)."""
+    inferencer = SOTInferencer(model, temporal=False)
+    f0, f1 = _frame(0), _frame(1)
+    boxes = torch.tensor([[10., 20., 50., 70.], [80., 30., 120., 90.]])
+    inferencer.init(f0, boxes)
+    res = inferencer.track(f1)
+    pred = res.pred_track_instances
+    # reference: the model on the same inputs, boxes in input coordinates
+    inputs, meta = inferencer._prepare(f1)
+    cands = model.track(inputs, meta, rescale=False)
+    sx, sy = meta['scale_factor']
+    for k, c in enumerate(cands):
+        top = c.bboxes[c.scores.argmax()][None]
+        expected = scale_boxes(top.clone(), (1 / sx, 1 / sy))
+        expected[:, 0::2] = expected[:, 0::2].clamp(0, f1.shape[1])
+        expected[:, 1::2] = expected[:, 1::2].clamp(0, f1.shape[0])
+        torch.testing.assert_close(pred.bboxes[k:k + 1], expected,
+                                   atol=1e-3, rtol=1e-4)
+        assert float(pred.scores[k]) == pytest.approx(float(c.scores.max()))
+    assert pred.masks.shape == (2, ) + f1.shape[:2]
+
+
+@pytest.mark.parametrize('box,msg', [
+    ([10, 20, 10, 70], 'non-positive size'),
+    ([200, 200, 250, 270], 'outside the image'),
+    ([float('nan'), 1, 5, 5], 'NaN'),
+])
+def test_bad_init_box(model, box, msg):
+    with pytest.raises(ValueError, match=f'init bbox.*{msg}'):
+        SOTInferencer(model).init(_frame(), [box])
+
+
+def test_track_before_init(model):
+    with pytest.raises(RuntimeError, match='init'):
+        SOTInferencer(model).track(_frame())
+
+
+def test_demo_writes_video_and_png(tmp_path):
+    from mmtao.utils.video_io import FrameReader, Mp4Writer
+    video = str(tmp_path / 'clip.mp4')
+    with Mp4Writer(video, fps=10) as writer:
+        for i in range(6):
+            f = np.full((96, 128, 3), 40, np.uint8)
+            f[30:60, 20 + 4 * i:50 + 4 * i] = (0, 200, 255)
+            writer.write(f)
+    out_dir = str(tmp_path / 'out')
+    proc = subprocess.run([
+        sys.executable, 'tools/demo/demo_track.py', '--video', video,
+        '--bbox', '20,30,30,30', '--config', TINY_TAO, '--checkpoint',
+        'none', '--out-dir', out_dir
+    ],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(FrameReader(osp.join(out_dir, 'clip_tracked.mp4'))) == 6
+    assert osp.getsize(osp.join(out_dir, 'clip_tracked.png')) > 0
+    lines = open(osp.join(out_dir, 'clip_track.txt')).read().split()
+    assert lines[0] == 'frame,object,x,y,w,h,score'
+    assert lines[1] == '0,0,20.00,30.00,30.00,30.00,1.0000'
+    assert len(lines) == 7
+    # bad input: a box with a zero width is refused with a clear message
+    bad = subprocess.run([
+        sys.executable, 'tools/demo/demo_track.py', '--video', video,
+        '--bbox', '20,30,0,30', '--config', TINY_TAO, '--checkpoint', 'none',
+        '--out-dir', out_dir
+    ],
+                         cwd=REPO_ROOT,
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
+    assert bad.returncode != 0
+    assert 'non-positive size' in bad.stderr
