@@ -1,0 +1,11 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+from .formatting import PackSOTInputs
+from .pair_formatting import PackSOTPairInputs
+from .pair_loading import LoadPairAnnotations
+from .pair_sampling import ImagePairSampling, SOTPairSampling
+from .pair_transforms import PairTransforms
+
+__all__ = [
+    'PackSOTInputs', 'PackSOTPairInputs', 'LoadPairAnnotations',
+    'ImagePairSampling', 'SOTPairSampling', 'PairTransforms'
+]
