@@ -1,0 +1,42 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import os.path as osp
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope='session')
+def synthetic_world(tmp_path_factory) -> str:
+    """A tiny synthetic world: 4 sequences x 12 frames of 96x72."""
+    from mmtao.datasets.synthetic import SyntheticWorldGenerator
+    root = str(tmp_path_factory.mktemp('synthetic_world'))
+    SyntheticWorldGenerator(
+        img_size=(96, 72), num_frames=12, seed=3).generate(root, 4)
+    return root
+
+
+def write_got10k_seq(root: str,
+                     name: str,
+                     boxes,
+                     absence=None,
+                     cover=None,
+                     size=(40, 30),
+                     num_frames=None) -> str:
+    """Write one GOT-10k-layout sequence with flat grey frames."""
+    import cv2
+    seq = osp.join(root, name)
+    import os
+    os.makedirs(seq, exist_ok=True)
+    n = num_frames if num_frames is not None else len(boxes)
+    for i in range(n):
+        img = np.full((size[1], size[0], 3), 10 * i, np.uint8)
+        cv2.imwrite(osp.join(seq, f'{i + 1:08d}.jpg'), img)
+    with open(osp.join(seq, 'groundtruth.txt'), 'w') as f:
+        f.write(''.join(line + '\n' for line in boxes))
+    if absence is not None:
+        with open(osp.join(seq, 'absence.label'), 'w') as f:
+            f.write(''.join(f'{v}\n' for v in absence))
+    if cover is not None:
+        with open(osp.join(seq, 'cover.label'), 'w') as f:
+            f.write(''.join(f'{v}\n' for v in cover))
+    return seq
