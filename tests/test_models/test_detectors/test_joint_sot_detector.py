@@ -1,0 +1,358 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import copy
+
+import numpy as np
+import pytest
+import torch
+from mmdet.models.detectors import MaskRCNN
+from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
+from mmengine.runner.checkpoint import load_checkpoint
+from mmengine.structures import InstanceData
+
+from mmtao.models.detectors import JointSOTDetector
+from mmtao.registry import MODELS
+
+TRACK_KEYS = {
+    'roi_head.bbox_head.fc_cls_track.weight',
+    'roi_head.bbox_head.fc_cls_track.bias',
+    'roi_head.bbox_head.fc_reg_track.weight',
+    'roi_head.bbox_head.fc_reg_track.bias',
+    'roi_head.mask_head.conv_logits_track.weight',
+    'roi_head.mask_head.conv_logits_track.bias',
+}
+
+
+def scene(h=96, w=128, seed=0):
+    """A uint8 BGR image with two textured rectangles on noise."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 50, (3, h, w)).astype(np.uint8)
+    img[:, 20:60, 15:55] = rng.integers(150, 255, (3, 40, 40))
+    img[:, 30:80, 70:110] = rng.integers(80, 140, (3, 50, 40))
+    return torch.from_numpy(img)
+
+
+def det_sample(h, w, scale=1.0):
+    return DetDataSample(
+        metainfo=dict(
+            img_shape=(h, w),
+            ori_shape=(round(h / scale), round(w / scale)),
+            scale_factor=(scale, scale)))
+
+
+def preprocess(model, imgs, samples):
+    return model.data_preprocessor(
+        dict(inputs=imgs, data_samples=samples), False)
+
+
+def test_detection_mode_equals_mmdet_mask_rcnn_from_one_checkpoint(
+        tiny_tao_cfg, tiny_mmdet_cfg, build_model, tmp_path):
+    mmdet_model = build_model(tiny_mmdet_cfg, seed=1)
+    assert type(mmdet_model) is MaskRCNN
+    ckpt = tmp_path / 'mask_rcnn.pth'
+    torch.save(dict(state_dict=mmdet_model.state_dict(), meta=dict()), ckpt)
+
+    model = build_model(tiny_tao_cfg, seed=2)
+    assert isinstance(model, JointSOTDetector)
+    # every mmdet key is consumed; only the tracking layers are new
+    result = model.load_state_dict(mmdet_model.state_dict(), strict=False)
+    assert result.unexpected_keys == []
+    assert set(result.missing_keys) == TRACK_KEYS
+    # the Runner's load_from path (mmengine.load_checkpoint) agrees
+    model = build_model(tiny_tao_cfg, seed=3)
+    load_checkpoint(model, str(ckpt), map_location='cpu', strict=False)
+    ours = model.state_dict()
+    for key, value in mmdet_model.state_dict().items():
+        ours_key = key.replace('neck.', 'neck.neck.', 1) \
+            if key.startswith('neck.') else key
+        torch.testing.assert_close(ours[ours_key], value, rtol=0, atol=0)
+
+    model.eval()
+    mmdet_model.eval()
+    # a very low threshold so that random weights give many detections
+    for m in (model, mmdet_model):
+        m.roi_head.test_cfg.score_thr = 0.0
+    imgs = [scene()]
+    samples = [det_sample(96, 128, scale=0.5)]
+    with torch.no_grad():
+        a = model.test_step(
+            dict(inputs=imgs, data_samples=copy.deepcopy(samples)))[0]
+        b = mmdet_model.test_step(
+            dict(inputs=imgs, data_samples=copy.deepcopy(samples)))[0]
+    pa, pb = a.pred_instances, b.pred_instances
+    assert len(pb) > 10
+    assert len(pa) == len(pb)
+    torch.testing.assert_close(pa.bboxes, pb.bboxes, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(pa.scores, pb.scores, rtol=1e-5, atol=1e-5)
+    assert torch.equal(pa.labels, pb.labels)
+    assert pa.masks.shape == (len(pa), 192, 256)
+    # masks are thresholded; allow a handful of boundary pixels
+    assert (pa.masks != pb.masks).float().mean() < 1e-4
+
+
+def pair_sample(h, w, template_bbox, bbox, with_mask):
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(h, w),
+            ori_shape=(h, w),
+            scale_factor=(1., 1.),
+            template_bbox=np.array(template_bbox, np.float32),
+            with_mask=with_mask))
+    gt = InstanceData(
+        bboxes=torch.tensor([bbox], dtype=torch.float32),
+        labels=torch.zeros(1, dtype=torch.long))
+    if with_mask:
+        m = np.zeros((1, h, w), np.uint8)
+        x1, y1, x2, y2 = [int(v) for v in bbox]
+        m[0, y1:y2, x1:x2] = 1
+        gt.masks = BitmapMasks(m, h, w)
+    sample.gt_instances = gt
+    return sample
+
+
+def tracking_pair(shift=6, with_mask=True):
+    """Template frame and a shifted search frame of the same scene."""
+    template = scene()
+    search = torch.roll(template, shifts=(shift, shift), dims=(1, 2))
+    box = [15., 20., 55., 60.]
+    moved = [v + shift for v in box]
+    return torch.stack([template, search]), pair_sample(
+        96, 128, box, moved, with_mask)
+
+
+def test_tracking_loss_decreases_and_reaches_backbone_through_the_solve(
+        tiny_tao_cfg, build_model):
+    tiny_tao_cfg.train_cfg.track_loss_weight = 2.0
+    model = build_model(tiny_tao_cfg, seed=0)
+    model.train()
+    pair, sample = tracking_pair()
+    data = model.data_preprocessor(
+        dict(inputs=[pair], data_samples=[sample]), True)
+    assert data['inputs']['det'] is None
+    assert data['inputs']['template'].shape == (1, 3, 96, 128)
+
+    # gradient reaches the template frame's pixels: template features ->
+    # ridge solve -> attention on the search frame -> losses
+    template = data['inputs']['template'].clone().requires_grad_(True)
+    losses = model.loss(
+        dict(template=template, search=data['inputs']['search']),
+        data['data_samples'])
+    assert set(k for k in losses if 'loss' in k) == {
+        'track_loss_rpn_cls', 'track_loss_rpn_bbox', 'track_loss_cls',
+        'track_loss_bbox', 'track_loss_mask'
+    }
+    loss, _ = model.parse_losses(losses)
+    loss.backward()
+    assert template.grad.abs().sum() > 0
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+    assert model.roi_head.bbox_head.fc_cls_track.weight.grad.abs().sum() > 0
+    assert model.roi_head.bbox_head.fc_cls.weight.grad is None
+    assert model.roi_head.mask_head.conv_logits_track.weight.grad.abs().sum(
+    ) > 0
+
+    # track_loss_weight scales the tracking losses
+    torch.manual_seed(0)
+    with torch.no_grad():
+        weighted = model.loss(data['inputs'], data['data_samples'])
+        torch.manual_seed(0)
+        plain = model.track_loss(data['inputs']['template'],
+                                 data['inputs']['search'],
+                                 data['data_samples']['track'])
+    torch.testing.assert_close(weighted['track_loss_bbox'],
+                               2 * plain['loss_bbox'])
+
+    optim = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+    history = []
+    for _ in range(30):
+        optim.zero_grad()
+        loss, _ = model.parse_losses(
+            model.loss(data['inputs'], data['data_samples']))
+        loss.backward()
+        optim.step()
+        history.append(loss.item())
+    assert np.isfinite(history).all()
+    assert np.mean(history[-3:]) < 0.6 * np.mean(history[:3]), history
+
+
+def test_mixed_batch_loss_and_box_only_pairs(tiny_tao_cfg, build_model):
+    model = build_model(tiny_tao_cfg)
+    model.train()
+    det = DetDataSample(
+        metainfo=dict(img_shape=(96, 128), ori_shape=(96, 128),
+                      scale_factor=(1., 1.)))
+    m = np.zeros((1, 96, 128), np.uint8)
+    m[0, 20:60, 15:55] = 1
+    det.gt_instances = InstanceData(
+        bboxes=torch.tensor([[15., 20., 55., 60.]]),
+        labels=torch.tensor([2]),
+        masks=BitmapMasks(m, 96, 128))
+    pair_m, sample_m = tracking_pair(4, with_mask=True)
+    pair_b, sample_b = tracking_pair(8, with_mask=False)
+    data = model.data_preprocessor(
+        dict(inputs=[scene(), pair_m, pair_b],
+             data_samples=[det, sample_m, sample_b]), True)
+    torch.manual_seed(0)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert {'det_loss_cls', 'det_loss_mask', 'track_loss_cls',
+            'track_loss_mask'} <= set(losses)
+    # the box-only pair adds nothing to the tracking mask loss: it equals
+    # the mask loss of the pair with a mask alone (same sampled RoIs)
+    torch.manual_seed(0)
+    model.loss(dict(det=data['inputs']['det']),
+               dict(det=data['data_samples']['det']))
+    only_m = model.track_loss(data['inputs']['template'][:1],
+                              data['inputs']['search'][:1],
+                              data['data_samples']['track'][:1])
+    torch.testing.assert_close(losses['track_loss_mask'],
+                               only_m['loss_mask'])
+    # a batch of box-only pairs: zero mask loss, still in the graph
+    losses = model.loss(
+        dict(template=data['inputs']['template'][1:],
+             search=data['inputs']['search'][1:]),
+        dict(track=data['data_samples']['track'][1:]))
+    assert float(losses['track_loss_mask']) == 0
+    assert losses['track_loss_mask'].requires_grad
+
+
+def init_boxes():
+    return torch.tensor([[15., 20., 55., 60.], [70., 30., 110., 80.],
+                         [40., 10., 90., 50.]])
+
+
+def test_k_templates_in_one_pass_equal_k_single_runs(tiny_tao_cfg,
+                                                     build_model):
+    model = build_model(tiny_tao_cfg).eval()
+    data = preprocess(model, [scene(), scene(seed=1)],
+                      [det_sample(96, 128), det_sample(96, 128)])
+    first, second = data['inputs'][:1], data['inputs'][1:]
+    boxes = init_boxes()
+    templates = model.init(first, boxes)
+    assert templates.shape == (3, 16)
+    together = model.track(second)
+    assert len(together) == 3
+    for k in range(3):
+        single_t = model.init(first, boxes[k])
+        torch.testing.assert_close(single_t[0], templates[k])
+        alone = model.track(second)[0]
+        assert len(alone) == len(together[k]) == 8
+        torch.testing.assert_close(
+            alone.bboxes, together[k].bboxes, rtol=1e-4, atol=1e-3)
+        torch.testing.assert_close(
+            alone.scores, together[k].scores, rtol=1e-4, atol=1e-5)
+        assert alone.masks.shape == (8, 96, 128)
+        assert alone.masks.dtype == torch.bool
+        assert (alone.masks != together[k].masks).float().mean() < 1e-3
+        assert torch.all(alone.scores[:-1] >= alone.scores[1:])
+
+
+def test_track_rescales_to_original_coordinates(tiny_tao_cfg, build_model):
+    model = build_model(tiny_tao_cfg).eval()
+    data = preprocess(model, [scene()], [det_sample(96, 128, scale=0.5)])
+    meta = data['data_samples'][0].metainfo
+    model.init(data['inputs'], init_boxes()[:1], meta)
+    in_input = model.track(data['inputs'], meta)[0]
+    in_ori = model.track(data['inputs'], meta, rescale=True)[0]
+    torch.testing.assert_close(in_ori.bboxes, in_input.bboxes * 2)
+    assert in_ori.masks.shape[-2:] == (192, 256)
+
+
+@pytest.mark.parametrize('box,match', [
+    ([20., 20., 20., 50.], 'non-positive size'),
+    ([50., 20., 30., 40.], 'non-positive size'),
+    ([float('nan'), 20., 30., 40.], 'NaN'),
+    ([200., 20., 230., 40.], 'entirely outside'),
+    ([10., -50., 30., -5.], 'entirely outside'),
+])
+def test_init_rejects_bad_boxes(tiny_tao_cfg, build_model, box, match):
+    model = build_model(tiny_tao_cfg).eval()
+    img = preprocess(model, [scene()], [det_sample(96, 128)])['inputs']
+    with pytest.raises(ValueError, match=match):
+        model.init(img, torch.tensor(box))
+
+
+def test_track_before_init_and_bad_batches_raise(tiny_tao_cfg, build_model):
+    model = build_model(tiny_tao_cfg).eval()
+    img = torch.zeros(1, 3, 64, 64)
+    with pytest.raises(RuntimeError, match='init'):
+        model.track(img)
+    with pytest.raises(ValueError, match='one frame'):
+        model.init(torch.zeros(2, 3, 64, 64), torch.tensor([1., 1., 9., 9.]))
+    model.train()
+    with pytest.raises(ValueError, match=r'\(2, 3, H, W\)'):
+        model.data_preprocessor(
+            dict(inputs=[torch.zeros(3, 2, 3, 8, 8, dtype=torch.uint8)],
+                 data_samples=[DetDataSample()]), True)
+
+
+@MODELS.register_module(force=True)
+class _PickLastSmoother:
+    """A stand-in temporal smoother: picks the lowest-scored candidate and
+    halves the scores, so that its effect is visible."""
+
+    def __init__(self, factor=0.5):
+        self.factor = factor
+        self.calls = []
+
+    def reset(self, bbox, mask):
+        self.calls.append(('reset', bbox.clone(), mask))
+
+    def select(self, bboxes, scores, masks):
+        self.calls.append(('select', len(bboxes), masks is not None))
+        return len(bboxes) - 1, scores * self.factor
+
+
+def sot_sample(frame_id, scale=0.5):
+    sample = det_sample(96, 128, scale)
+    sample.set_metainfo(
+        dict(frame_id=frame_id, video_id=0, video_length=3, seq_name='a'))
+    sample.gt_instances = InstanceData(
+        bboxes=torch.tensor([[15., 20., 55., 60.]]),
+        labels=torch.zeros(1, dtype=torch.long))
+    return sample
+
+
+@pytest.mark.parametrize('temporal', [None, dict(type='_PickLastSmoother')])
+def test_sot_predict_follows_the_contract(tiny_tao_cfg, build_model,
+                                          temporal):
+    tiny_tao_cfg.test_cfg.temporal = temporal
+    model = build_model(tiny_tao_cfg).eval()
+    outs = []
+    for frame_id, seed in enumerate([0, 0, 1]):
+        data = preprocess(model, [scene(seed=seed)], [sot_sample(frame_id)])
+        with torch.no_grad():
+            outs.append(model.predict(data['inputs'],
+                                      data['data_samples'])[0])
+    first = outs[0].pred_track_instances
+    torch.testing.assert_close(first.bboxes,
+                               torch.tensor([[30., 40., 110., 120.]]))
+    torch.testing.assert_close(first.scores, torch.ones(1))
+    assert first.masks.shape == (1, 192, 256)
+    assert int(first.masks.sum()) == 80 * 80
+    # frame 1: top-1 (or the smoother's pick) of track(), original coords
+    data = preprocess(model, [scene(seed=0)], [sot_sample(1)])
+    meta = data['data_samples'][0].metainfo
+    model.init(
+        preprocess(model, [scene()], [sot_sample(0)])['inputs'],
+        torch.tensor([[15., 20., 55., 60.]]), meta)
+    cands = model.track(data['inputs'], meta, rescale=True)[0]
+    pick = 0 if temporal is None else len(cands) - 1
+    score = cands.scores[pick] * (1 if temporal is None else 0.5)
+    for out in outs[1:2]:
+        pred = out.pred_track_instances
+        assert pred.bboxes.shape == (1, 4) and pred.scores.shape == (1, )
+        torch.testing.assert_close(pred.bboxes, cands.bboxes[pick:pick + 1])
+        torch.testing.assert_close(pred.scores, score[None])
+        assert pred.masks.shape == (1, 192, 256)
+        assert pred.masks.dtype == torch.bool
+    if temporal is not None:
+        calls = model._sot_state['smoother'].calls
+        assert calls[0][0] == 'reset' and calls[0][2].shape == (192, 256)
+        assert [c[0] for c in calls[1:]] == ['select', 'select']
+        assert calls[1][2]  # masks passed to the smoother
+
+
+def test_sot_frame_before_init_raises(tiny_tao_cfg, build_model):
+    model = build_model(tiny_tao_cfg).eval()
+    data = preprocess(model, [scene()], [sot_sample(5)])
+    with pytest.raises(RuntimeError, match='frame 0'):
+        model.predict(data['inputs'], data['data_samples'])
