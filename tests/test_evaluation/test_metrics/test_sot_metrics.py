@@ -1,0 +1,130 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+"""SOTMetric, OxUvAMetric, VOTLTMetric and DAVISMetric on hand-made
+videos whose scores are worked out in tests/test_evaluation/
+test_functional."""
+import csv
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from mmtao.evaluation.functional import f_measure
+from mmtao.registry import METRICS
+from .sot_samples import NAN4, frame_sample, video_samples
+
+
+def run(metric, samples):
+    for s in samples:
+        metric.process({}, [s])
+    return metric.evaluate(len(samples))
+
+
+def test_sot_metric_ope(tmp_path):
+    preds = [[0, 0, 10, 10], [0, 0, 10, 5], [5, 0, 15, 10], [20, 20, 30, 30]]
+    samples = video_samples(0, 'a', preds, [[0, 0, 10, 10]] * 4, [True] * 4)
+    samples += video_samples(1, 'b', [[0, 0, 10, 10]] * 3,
+                             [[0, 0, 10, 10], NAN4, [5, 5, 5, 5]],
+                             [True, False, True])
+    metric = METRICS.build(
+        dict(
+            type='SOTMetric',
+            only_eval_visible=True,
+            dataset_type='lasot',
+            outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    assert res['sot/success'] == pytest.approx((37 / 84 + 20 / 63) / 2 * 100)
+    assert res['sot/precision'] == pytest.approx((0.75 + 2 / 3) / 2 * 100)
+    assert res['sot/norm_precision'] == pytest.approx(
+        (0.25 + 2 / 3) / 2 * 100)
+    boxes = np.loadtxt(osp.join(tmp_path, 'lasot', 'a.txt'), delimiter=',')
+    np.testing.assert_allclose(boxes[2], [5, 0, 10, 10])
+    with open(osp.join(tmp_path, 'lasot_curves.json')) as f:
+        curves = json.load(f)
+    assert len(curves['success']) == 21 and len(curves['precision']) == 51
+    assert curves['per_video']['a']['precision'] == pytest.approx(75.0)
+
+
+def test_oxuva_metric(tmp_path):
+    gts = [[0, 0, 10, 10]] * 4 + [NAN4] * 3
+    present = [True] * 4 + [False] * 3
+    preds = [[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 4], [0, 0, 10, 10],
+             [3, 3, 6, 6], [3, 3, 6, 6], [3, 3, 6, 6]]
+    scores = [1.0, .9, .8, .3, .2, .7, .1]
+    samples = video_samples(0, 'vid0001_obj0002', preds, gts, present,
+                            scores)
+    metric = METRICS.build(
+        dict(type='OxUvAMetric', score_thr=0.5,
+             outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    assert res['oxuva/TPR'] == pytest.approx(1 / 3)
+    assert res['oxuva/TNR'] == pytest.approx(2 / 3)
+    assert res['oxuva/MaxGM'] == pytest.approx(np.sqrt(2 / 9))
+    assert res['oxuva/AUC'] == pytest.approx(5 / 9)
+    with open(osp.join(tmp_path, 'oxuva', 'vid0001_obj0002.csv')) as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == 7
+    # frame 2: box [0,0,10,4] in a 100x100 image, score .8 >= .5
+    assert rows[2] == [
+        'vid0001', 'obj0002', '2', 'present', '0.800000', '0.000000',
+        '0.100000', '0.000000', '0.040000'
+    ]
+    assert rows[3][3] == 'absent'
+
+
+def test_vot_lt_metric(tmp_path):
+    samples = video_samples(
+        0, 'a', [[0, 0, 1, 1], [0, 0, 10, 10], [0, 0, 10, 5], [5, 5, 8, 8]],
+        [[0, 0, 1, 1], [0, 0, 10, 10], [0, 0, 10, 10], NAN4],
+        [True, True, True, False], [1, .9, .4, .6])
+    samples += video_samples(1, 'b',
+                             [[0, 0, 1, 1], [0, 0, 10, 10], [5, 5, 8, 8]],
+                             [[0, 0, 1, 1], [0, 0, 10, 10], NAN4],
+                             [True, True, False], [1, .8, .2])
+    metric = METRICS.build(
+        dict(type='VOTLTMetric', outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    assert res['votlt/F'] == pytest.approx(2 * .75 / 1.75)
+    assert res['votlt/precision'] == pytest.approx(1.0)
+    assert res['votlt/recall'] == pytest.approx(0.75)
+    seq_dir = osp.join(tmp_path, 'longterm', 'a')
+    with open(osp.join(seq_dir, 'a_001.txt')) as f:
+        lines = f.read().splitlines()
+    assert lines[0] == '1' and len(lines) == 4
+    with open(osp.join(seq_dir, 'a_001_confidence.value')) as f:
+        conf = f.read().splitlines()
+    assert conf[0] == '' and [float(c) for c in conf[1:]] == [.9, .4, .6]
+
+
+def test_davis_metric(tmp_path):
+    size = 20
+    gt = np.zeros((size, size), np.uint8)
+    gt[5:9, 5:9] = 255
+    samples = []
+    half = gt > 0
+    half[5:9, 5:7] = False
+    for t in range(5):
+        path = osp.join(tmp_path, 'gt', f'{t:08d}.png')
+        if t == 0:
+            import os
+            os.makedirs(osp.dirname(path))
+        cv2.imwrite(path, gt)
+        # frame 0 / 4 wrong (not scored), frame 2 half the object: J = .5
+        pred = np.zeros((size, size), bool) if t in (0, 4) else (
+            half if t == 2 else gt > 0)
+        samples.append(
+            frame_sample(0, t, 5, 'seq', [5, 5, 9, 9], [5, 5, 9, 9], True,
+                         img_shape=(size, size), mask=pred, mask_path=path))
+    metric = METRICS.build(
+        dict(type='DAVISMetric', outfile_prefix=str(tmp_path / 'out')))
+    res = run(metric, samples)
+    assert res['davis/J-Mean'] == pytest.approx(2.5 / 3)
+    assert res['davis/F-Mean'] == pytest.approx(
+        (2 + f_measure(half, gt > 0)) / 3)
+    assert res['davis/J&F-Mean'] == pytest.approx(
+        (res['davis/J-Mean'] + res['davis/F-Mean']) / 2)
+    from PIL import Image
+    png = Image.open(osp.join(tmp_path, 'out', 'davis', 'seq', '00002.png'))
+    assert png.mode == 'P'
+    np.testing.assert_array_equal(np.array(png), half.astype(np.uint8))
