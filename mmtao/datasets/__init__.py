@@ -1,8 +1,15 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 from .base_sot_dataset import BaseSOTDataset
 from .got10k_dataset import GOT10kDataset
+from .lasot_dataset import LaSOTDataset
+from .otb_dataset import OTB100Dataset
 from .samplers import *  # noqa: F401,F403
 from .synthetic_coco_dataset import SyntheticCocoDataset
+from .trackingnet_dataset import TrackingNetDataset
 from .transforms import *  # noqa: F401,F403
+from .vot_lt_dataset import VOTLTDataset
 
-__all__ = ['BaseSOTDataset', 'GOT10kDataset', 'SyntheticCocoDataset']
+__all__ = [
+    'BaseSOTDataset', 'GOT10kDataset', 'LaSOTDataset', 'OTB100Dataset',
+    'SyntheticCocoDataset', 'TrackingNetDataset', 'VOTLTDataset'
+]

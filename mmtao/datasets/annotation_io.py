@@ -4,8 +4,10 @@
 Every error names the file and the (1-based) line, so a corrupt annotation
 is found where it is, instead of turning into a wrong training sample.
 """
+import os
+import os.path as osp
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -140,3 +142,53 @@ def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
     """
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
     return np.concatenate([boxes[:, :2], boxes[:, :2] + boxes[:, 2:]], axis=1)
+
+
+def scan_numbered_frames(folder: str,
+                         suffixes=('.jpg', ),
+                         first: int = 1) -> Tuple[int, str]:
+    """Count the frames ``<number><suffix>`` of a folder and check that they
+    are numbered ``first, first + 1, ...`` without gaps.
+
+    Args:
+        folder (str): The frame folder.
+        suffixes (Sequence[str]): Accepted file suffixes (one per folder).
+        first (int): Number of the first frame (1 for GOT-10k, 0 for
+            TrackingNet). Defaults to 1.
+
+    Returns:
+        tuple[int, str]: The number of frames and a ``%``-template of their
+        names (zero padding taken from the files, e.g. ``'%08d.jpg'``).
+
+    Raises:
+        FileNotFoundError: No frames, or a gap (naming the first missing
+            frame).
+    """
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'frame folder {folder} does not exist')
+    numbers, found_suffix = [], None
+    width, padded = 0, False
+    for name in os.listdir(folder):
+        stem, suffix = osp.splitext(name)
+        if suffix not in suffixes or not stem.isdigit():
+            continue
+        if found_suffix not in (None, suffix):
+            raise ValueError(f'{folder}: frames with both {found_suffix} and '
+                             f'{suffix} suffixes')
+        found_suffix = suffix
+        numbers.append(int(stem))
+        width = min(width, len(stem)) if width else len(stem)
+        padded = padded or (len(stem) > 1 and stem[0] == '0')
+    if not numbers:
+        raise FileNotFoundError(
+            f'{folder}: no frames named <number>{"|".join(suffixes)}')
+    numbers.sort()
+    template = (f'%0{width}d' if padded else '%d') + found_suffix
+    expected = range(first, first + len(numbers))
+    if numbers[0] != first or numbers[-1] != expected[-1]:
+        missing = sorted(set(range(first, numbers[-1] + 1)) - set(numbers))
+        missing = missing[0] if missing else first
+        raise FileNotFoundError(
+            f'missing frame {osp.join(folder, template % missing)} (frames '
+            f'are numbered {numbers[0]}..{numbers[-1]})')
+    return len(numbers), template

@@ -1,17 +1,13 @@
 # Copyright (c) mmtao contributors. All rights reserved.
-import os
 import os.path as osp
-import re
 from typing import List, Union
 
 import numpy as np
 
 from mmtao.registry import DATASETS
 from .annotation_io import (read_box_file, read_int_labels, read_name_list,
-                            xywh_to_xyxy)
+                            scan_numbered_frames, xywh_to_xyxy)
 from .base_sot_dataset import BaseSOTDataset
-
-_FRAME = re.compile(r'^(\d{8})\.jpg$')
 
 
 @DATASETS.register_module()
@@ -69,23 +65,15 @@ class GOT10kDataset(BaseSOTDataset):
                 raise FileNotFoundError(
                     f'{self.ann_file}: sequence {name!r} is listed but '
                     f'{seq_dir} is not a directory')
-            numbers = sorted(
-                int(m.group(1)) for m in map(_FRAME.match, os.listdir(seq_dir))
-                if m)
-            if not numbers:
-                raise FileNotFoundError(f'{seq_dir}: no frames named '
-                                        '00000001.jpg ...')
-            if numbers[-1] != len(numbers) or numbers[0] != 1:
-                missing = sorted(
-                    set(range(1, numbers[-1] + 1)) - set(numbers))[0]
-                raise FileNotFoundError(
-                    f'missing frame {osp.join(seq_dir, f"{missing:08d}.jpg")}'
-                    f' (frames are numbered up to {numbers[-1]:08d}.jpg)')
+            n, template = scan_numbered_frames(seq_dir, ('.jpg', ), 1)
+            if template != '%08d.jpg':
+                raise ValueError(f'{seq_dir}: frames must be named '
+                                 f'00000001.jpg ..., found {template}')
             records.append(
                 dict(
                     seq_name=name,
                     video_path=seq_dir,
-                    video_length=len(numbers),
+                    video_length=n,
                     framename_template='%08d.jpg',
                     start_frame_id=1))
         return records

@@ -40,3 +40,23 @@ def write_got10k_seq(root: str,
         with open(osp.join(seq, 'cover.label'), 'w') as f:
             f.write(''.join(f'{v}\n' for v in cover))
     return seq
+
+
+def write_frames(folder: str, names, size=(32, 24)) -> None:
+    """Write flat frames (value 10 * i) named ``names`` into ``folder``."""
+    import os
+
+    import cv2
+    os.makedirs(folder, exist_ok=True)
+    for i, name in enumerate(names):
+        cv2.imwrite(
+            osp.join(folder, name),
+            np.full((size[1], size[0], 3), 10 * i, np.uint8))
+
+
+def write_text(path: str, text: str) -> str:
+    import os
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
