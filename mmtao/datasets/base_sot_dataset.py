@@ -29,7 +29,9 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
                       NaN where the benchmark gives no box,
                visible=np.ndarray[N] bool (object present and annotated),
                bboxes_isvalid=np.ndarray[N] bool (finite, positive size),
-               mask_paths=list[str] (N) or None, with_mask=bool,
+               mask_paths=list (N) or None: per frame a 0/255 PNG path,
+                          a COCO RLE dict (VOS datasets) or None,
+               with_mask=bool,
                visible_ratio=np.ndarray[N] float32 (when known),
                sample_idx=i)
 
@@ -246,8 +248,9 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             self._check_files_exist(
                 [self.frame_path(record, i) for i in range(n)])
             if mask_paths is not None:
+                # Entries may also be in-memory RLE dicts (VOS datasets).
                 self._check_files_exist(
-                    [p for p in mask_paths if p is not None])
+                    [p for p in mask_paths if isinstance(p, str)])
         return out
 
     @staticmethod

@@ -1,0 +1,104 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+from conftest import write_frames, write_text
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+from mmtao.datasets import DAVISDataset, YouTubeVOSDataset
+
+
+def _palette_png(path, shape, rects):
+    """Indexed PNG: object k fills rects[k] = (x1, y1, x2, y2)."""
+    ids = np.zeros(shape, np.uint8)
+    for k, (x1, y1, x2, y2) in rects.items():
+        ids[y1:y2, x1:x2] = k
+    img = Image.fromarray(ids, mode='P')
+    img.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0] + [0] * (256 * 3 - 9))
+    import os
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    img.save(path)
+    return ids
+
+
+@pytest.fixture
+def davis_root(tmp_path):
+    root = str(tmp_path)
+    write_frames(osp.join(root, 'JPEGImages', '480p', 'bear'),
+                 [f'{i:05d}.jpg' for i in range(3)], size=(32, 24))
+    ann = osp.join(root, 'Annotations', '480p', 'bear')
+    _palette_png(osp.join(ann, '00000.png'), (24, 32), {
+        1: (2, 3, 10, 12),
+        2: (20, 5, 30, 9)
+    })
+    _palette_png(osp.join(ann, '00001.png'), (24, 32), {1: (4, 4, 8, 8)})
+    _palette_png(osp.join(ann, '00002.png'), (24, 32), {
+        1: (0, 0, 1, 1),
+        2: (21, 6, 31, 10)
+    })
+    write_text(osp.join(root, 'ImageSets', '2017', 'val.txt'), 'bear\n')
+    return root
+
+
+def test_davis_one_sequence_per_object(davis_root):
+    ds = DAVISDataset(data_root=davis_root, pipeline=[])
+    assert ds.num_videos == 2
+    obj1, obj2 = ds[0], ds[1]
+    assert (obj1['seq_name'], obj2['seq_name']) == ('bear_1', 'bear_2')
+    np.testing.assert_allclose(obj1['bboxes'],
+                               [[2, 3, 10, 12], [4, 4, 8, 8], [0, 0, 1, 1]])
+    # object 2 is gone in frame 1: no box, not visible, empty mask
+    np.testing.assert_array_equal(obj2['visible'], [1, 0, 1])
+    assert np.isnan(obj2['bboxes'][1]).all()
+    np.testing.assert_allclose(obj2['bboxes'][2], [21, 6, 31, 10])
+    mask = mask_utils.decode(
+        dict(obj2['mask_paths'][0], counts=obj2['mask_paths'][0]['counts']))
+    expected = np.zeros((24, 32), np.uint8)
+    expected[5:9, 20:30] = 1
+    np.testing.assert_array_equal(mask, expected)
+    assert mask_utils.decode(obj2['mask_paths'][1]).sum() == 0
+    assert obj1['with_mask'] is True
+    test = DAVISDataset(data_root=davis_root, test_mode=True, pipeline=[])
+    assert len(test) == 6
+    assert test[4]['seq_name'] == 'bear_2' and test[4]['frame_id'] == 1
+
+
+def test_davis_rejects_rgb_annotations(davis_root):
+    path = osp.join(davis_root, 'Annotations', '480p', 'bear', '00001.png')
+    Image.fromarray(np.zeros((24, 32, 3), np.uint8)).save(path)
+    ds = DAVISDataset(data_root=davis_root, pipeline=[])
+    with pytest.raises(ValueError, match=r'00001.png: expected an indexed'):
+        ds[0]
+
+
+def test_youtube_vos_late_objects_and_sparse_annotations(tmp_path):
+    root = str(tmp_path)
+    names = ['00000', '00005', '00010']
+    write_frames(osp.join(root, 'train', 'JPEGImages', 'vid1'),
+                 [n + '.jpg' for n in names], size=(16, 16))
+    ann = osp.join(root, 'train', 'Annotations', 'vid1')
+    _palette_png(osp.join(ann, '00000.png'), (16, 16), {1: (1, 1, 5, 5)})
+    # object 2 enters at 00005; frame 00010 has no PNG at all
+    _palette_png(osp.join(ann, '00005.png'), (16, 16), {
+        1: (2, 2, 6, 6),
+        2: (8, 8, 12, 14)
+    })
+    meta = dict(videos=dict(vid1=dict(objects={
+        '1': dict(category='cat', frames=['00000', '00005']),
+        '2': dict(category='dog', frames=['00005'])
+    })))
+    write_text(osp.join(root, 'train', 'meta.json'), json.dumps(meta))
+    ds = YouTubeVOSDataset(data_root=root, pipeline=[])
+    assert ds.num_videos == 2
+    obj1, obj2 = ds[0], ds[1]
+    assert obj1['video_length'] == 3 and obj2['video_length'] == 2
+    assert obj2['img_paths'][0].endswith(osp.join('vid1', '00005.jpg'))
+    np.testing.assert_allclose(obj2['bboxes'][0], [8, 8, 12, 14])
+    np.testing.assert_array_equal(obj1['visible'], [1, 1, 0])
+    assert obj1['mask_paths'][2] is None
+    write_text(osp.join(root, 'train', 'meta.json'), '{"videos": [')
+    with pytest.raises(ValueError, match=r'meta.json: invalid JSON'):
+        YouTubeVOSDataset(data_root=root, pipeline=[])
