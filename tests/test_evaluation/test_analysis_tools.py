@@ -1,0 +1,111 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+"""tools/analysis/plot_sot_curves.py and run_opencv_tracker.py on a tiny
+hand-made GOT-10k-layout folder."""
+import importlib.util
+import json
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import REPO_ROOT
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO_ROOT, 'tools', 'analysis', f'{name}.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+GT = {
+    's1': [[4, 4, 8, 8]] * 4,
+    's2': [[10, 10, 6, 6]] * 3 + [[0, 0, 0, 0]],
+}
+
+
+@pytest.fixture
+def got_folder(tmp_path):
+    root = tmp_path / 'data'
+    for seq, boxes in GT.items():
+        os.makedirs(root / seq)
+        for i, (x, y, w, h) in enumerate(boxes):
+            img = np.full((32, 32, 3), 30, np.uint8)
+            img[y:y + h, x:x + w] = 220
+            cv2.imwrite(str(root / seq / f'{i + 1:08d}.jpg'), img)
+        np.savetxt(root / seq / 'groundtruth.txt', boxes, fmt='%d',
+                   delimiter=',')
+    # s2's last frame: target absent
+    np.savetxt(root / 's2' / 'absence.label', [0, 0, 0, 1], fmt='%d')
+    (root / 'list.txt').write_text('s1\ns2\n')
+    return root
+
+
+def write_results(root, seq_boxes, layout='got10k'):
+    for seq, boxes in seq_boxes.items():
+        if layout == 'got10k':
+            os.makedirs(root / seq, exist_ok=True)
+            path = root / seq / f'{seq}_001.txt'
+        else:
+            os.makedirs(root, exist_ok=True)
+            path = root / f'{seq}.txt'
+        np.savetxt(path, boxes, fmt='%.1f', delimiter=',')
+
+
+def test_plot_sot_curves(got_folder, tmp_path):
+    tool = load_tool('plot_sot_curves')
+    perfect = {s: [b if b[2] else [1, 1, 2, 2] for b in v]
+               for s, v in GT.items()}
+    write_results(tmp_path / 'perfect', perfect)
+    # half-width boxes, in the one-file-per-sequence layout: IoU 0.5
+    half = {s: [[b[0], b[1], b[2] / 2, b[3]] if b[2] else [1, 1, 2, 2]
+                for b in v] for s, v in GT.items()}
+    write_results(tmp_path / 'half', half, layout='ope')
+    written = tool.main([
+        str(got_folder), '--results', f'perfect={tmp_path / "perfect"}',
+        f'half={tmp_path / "half"}', '--out-dir', str(tmp_path / 'plots')
+    ])
+    assert set(written) == {'overall', 'absence'}
+    for paths in written.values():
+        for p in paths:
+            assert osp.getsize(p) > 1000 and p.endswith('.png')
+    with open(tmp_path / 'plots' / 'summary.json') as f:
+        summary = json.load(f)
+    # frames 1..3 of s1 and 1..2 of s2 are visible (s2's frame 3 absent,
+    # counted as a failure): perfect IoU 1 on them -> success 20/21 per
+    # visible frame; s1: 3/3, s2: 2/3
+    assert summary['overall']['perfect']['success_auc'] == pytest.approx(
+        (20 / 21 + 20 / 21 * 2 / 3) / 2 * 100)
+    assert summary['overall']['perfect']['ao'] == pytest.approx(1.0)
+    # half-width: IoU exactly 0.5 (> t for the 10 thresholds 0..0.45)
+    assert summary['overall']['half']['success_auc'] == pytest.approx(
+        (10 / 21 + 10 / 21 * 2 / 3) / 2 * 100)
+    assert summary['overall']['half']['ao'] == pytest.approx(0.5)
+    with pytest.raises(FileNotFoundError, match='no results'):
+        tool.main([
+            str(got_folder), '--results', f'x={tmp_path / "plots"}',
+            '--out-dir', str(tmp_path / 'p2')
+        ])
+
+
+def test_run_opencv_tracker(got_folder, tmp_path):
+    tool = load_tool('run_opencv_tracker')
+    avail = tool.available_trackers()
+    if not avail:
+        pytest.skip(f'cv2 {cv2.__version__} has no classic tracker')
+    name = sorted(avail)[0]
+    out = tool.main(
+        [str(got_folder), '--tracker', name, '--out',
+         str(tmp_path / 'cv')])
+    boxes = np.loadtxt(
+        osp.join(out, 's1', 's1_001.txt'), delimiter=',', ndmin=2)
+    assert boxes.shape == (4, 4)
+    np.testing.assert_allclose(boxes[0], GT['s1'][0])
+    times = np.loadtxt(osp.join(out, 's1', 's1_time.txt'))
+    assert (times > 0).all()
+    with pytest.raises(SystemExit, match='no NoSuchTracker'):
+        tool.main([str(got_folder), '--tracker', 'NoSuchTracker', '--out',
+                   str(tmp_path / 'x')])
