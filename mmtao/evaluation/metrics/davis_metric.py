@@ -1,6 +1,6 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import os.path as osp
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import mmcv
 import numpy as np
@@ -23,20 +23,39 @@ for _i in range(256):
     _PALETTE[_i] = _v
 
 
-def load_gt_mask(path: str, object_id: Optional[int]) -> np.ndarray:
-    """Binary mask of one object from a DAVIS / synthetic-world PNG.
+def load_gt_mask(mask_ref: Union[str, dict], object_id: Optional[int],
+                 shape: Tuple[int, int]) -> np.ndarray:
+    """Binary ground-truth mask of one object and frame.
 
-    A palette PNG stores object ids: the mask is ``png == object_id``;
-    without ``object_id`` every non-zero pixel is the object (the synthetic
-    world's 0/255 masks).
+    Args:
+        mask_ref (str | dict): A COCO RLE dict (what the DAVIS / YouTube-VOS
+            datasets put in ``mask_path``) or a PNG path. A palette PNG
+            stores object ids and the mask is ``png == object_id``; without
+            ``object_id`` every non-zero pixel is the object (the synthetic
+            world's 0/255 masks).
+        object_id (int, optional): Object id in a palette PNG.
+        shape (tuple): Expected ``(H, W)``.
+
+    Returns:
+        np.ndarray: (H, W) bool.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'DAVISMetric: ground-truth mask {path} '
-                                'does not exist')
-    png = mmcv.imread(path, flag='unchanged', backend='pillow')
-    if png.ndim == 3:
-        png = png[..., 0]
-    return png == object_id if object_id is not None else png > 0
+    if isinstance(mask_ref, dict):
+        rle = dict(mask_ref)
+        if isinstance(rle.get('counts'), str):
+            rle['counts'] = rle['counts'].encode('ascii')
+        mask = mask_util.decode(rle).astype(bool)
+    else:
+        if not osp.isfile(mask_ref):
+            raise FileNotFoundError(f'DAVISMetric: ground-truth mask '
+                                    f'{mask_ref} does not exist')
+        png = mmcv.imread(mask_ref, flag='unchanged', backend='pillow')
+        if png.ndim == 3:
+            png = png[..., 0]
+        mask = png == object_id if object_id is not None else png > 0
+    if mask.shape != tuple(shape):
+        raise ValueError(f'DAVISMetric: ground-truth mask of shape '
+                         f'{mask.shape}, expected {tuple(shape)}')
+    return mask
 
 
 @METRICS.register_module()
@@ -44,24 +63,47 @@ class DAVISMetric(BaseSOTMetric):
     """DAVIS 2017 J & F (mean, recall, decay) from box-initialised tracks.
 
     The predicted mask of a frame is ``pred_track_instances.masks[0]`` (the
-    box filled in when the model has no mask head). The ground truth is
-    read from the sample's ``mask_path`` metainfo; the sample's
-    ``object_id`` (if any) selects the object in a DAVIS palette PNG.
-    Frames are scored as the official evaluation does (first and last frame
-    excluded, see :func:`mmtao.evaluation.functional.eval_davis`).
+    box filled in when the model has no mask head). The ground truth is the
+    sample's ``mask_path`` metainfo: a COCO RLE dict (DAVISDataset) or a PNG
+    path (synthetic world: non-zero = object). Frames are scored as the
+    official evaluation does (first and last frame excluded, see
+    :func:`mmtao.evaluation.functional.eval_davis`).
 
     Masks are written as DAVIS palette PNGs
-    ``<outfile_prefix>/davis/<seq>/<frame:05d>.png`` with the object's id
-    (``object_id`` or 1) as pixel value; tracks sharing a sequence name
-    (several objects of one DAVIS video) are merged into one PNG per frame.
+    ``<outfile_prefix>/davis/<video>/<frame:05d>.png``. With
+    ``object_from_seq_name`` (DAVISDataset names its per-object sequences
+    ``<video>_<k>``) the tracks of one video are merged into one PNG per
+    frame with value ``k``; otherwise every sequence is its own video with
+    value 1.
 
     Args:
+        object_from_seq_name (bool): Split ``<video>_<k>`` sequence names.
+            Defaults to False.
         outfile_prefix (str, optional): Output directory.
         format_only (bool): Only write the PNGs.
         collect_device (str): Defaults to 'cpu'.
         prefix (str, optional): Defaults to 'davis'.
     """
     default_prefix: Optional[str] = 'davis'
+
+    def __init__(self,
+                 object_from_seq_name: bool = False,
+                 outfile_prefix: Optional[str] = None,
+                 format_only: bool = False,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(outfile_prefix, format_only, collect_device, prefix)
+        self.object_from_seq_name = object_from_seq_name
+
+    def video_and_object(self, seq_name: str) -> Tuple[str, int]:
+        """DAVIS video name and object id (palette value) of a track."""
+        if self.object_from_seq_name:
+            video, _, obj = seq_name.rpartition('_')
+            if not video or not obj.isdigit():
+                raise ValueError(f'DAVISMetric: sequence name {seq_name!r} '
+                                 'is not <video>_<object id>')
+            return video, int(obj)
+        return seq_name, 1
 
     def extra_record(self, sample: dict, pred: dict) -> dict:
         h, w = (int(v) for v in sample['ori_shape'][:2])
@@ -82,10 +124,7 @@ class DAVISMetric(BaseSOTMetric):
                 mask[y1:y2, x1:x2] = True
         # RLE keeps the gathered results small
         rle = mask_util.encode(np.asfortranarray(mask.astype(np.uint8)))
-        return dict(
-            pred_mask_rle=rle,
-            mask_path=sample.get('mask_path'),
-            object_id=sample.get('object_id'))
+        return dict(pred_mask_rle=rle, mask_path=sample.get('mask_path'))
 
     def compute_video_metrics(self,
                               videos: List[Dict[str, Any]]) -> Dict[str, float]:
@@ -109,11 +148,9 @@ class DAVISMetric(BaseSOTMetric):
                     f"DAVISMetric: sequence {v['seq_name']} has frames "
                     'without mask_path; DAVIS needs ground-truth masks for '
                     'every frame (or set format_only=True)')
+            w, h = v['img_size']
             gt_tracks.append(
-                np.stack([
-                    load_gt_mask(p, r['object_id'])
-                    for p, r in zip(paths, v['records'])
-                ]))
+                np.stack([load_gt_mask(p, None, (h, w)) for p in paths]))
         res = eval_davis(gt_tracks, pred_tracks)
         print_log(
             f"DAVIS on {len(videos)} objects: J&F {res['J&F-Mean']:.4f}  "
@@ -121,16 +158,17 @@ class DAVISMetric(BaseSOTMetric):
             logger='current')
         return res
 
-    @staticmethod
-    def write_pngs(out_dir: str, videos: List[Dict[str, Any]],
+    def write_pngs(self, out_dir: str, videos: List[Dict[str, Any]],
                    pred_tracks: List[np.ndarray]) -> None:
         from PIL import Image
         merged: Dict[str, np.ndarray] = {}
         for v, masks in zip(videos, pred_tracks):
-            oid = v['records'][0]['object_id']
-            oid = 1 if oid is None else int(oid)
-            canvas = merged.setdefault(v['seq_name'],
-                                       np.zeros(masks.shape, np.uint8))
+            video, oid = self.video_and_object(v['seq_name'])
+            canvas = merged.setdefault(video, np.zeros(masks.shape, np.uint8))
+            if canvas.shape != masks.shape:
+                raise ValueError(f'DAVISMetric: tracks of video {video} '
+                                 'differ in length or image size')
+            # later objects are drawn over earlier ones where they overlap
             canvas[masks] = oid
         for seq, canvas in merged.items():
             mkdir_or_exist(osp.join(out_dir, seq))

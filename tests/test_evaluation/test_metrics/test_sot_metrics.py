@@ -128,3 +128,40 @@ def test_davis_metric(tmp_path):
     png = Image.open(osp.join(tmp_path, 'out', 'davis', 'seq', '00002.png'))
     assert png.mode == 'P'
     np.testing.assert_array_equal(np.array(png), half.astype(np.uint8))
+
+
+def test_davis_metric_rle_and_objects_of_one_video(tmp_path):
+    import pycocotools.mask as mask_util
+    from PIL import Image
+    size = 16
+    gt1 = np.zeros((size, size), bool)
+    gt1[2:6, 2:6] = True
+    gt2 = np.zeros((size, size), bool)
+    gt2[8:14, 8:12] = True
+
+    def rle(m):
+        r = mask_util.encode(np.asfortranarray(m.astype(np.uint8)))
+        r['counts'] = r['counts'].decode('ascii')  # as DAVISDataset stores
+        return r
+
+    samples = []
+    for vid, (name, gt) in enumerate((('bike_1', gt1), ('bike_2', gt2))):
+        for t in range(3):
+            pred = gt if vid == 0 else np.zeros_like(gt)  # object 2 missed
+            samples.append(
+                frame_sample(vid, t, 3, name, [0, 0, 4, 4], [0, 0, 4, 4],
+                             True, img_shape=(size, size), mask=pred,
+                             mask_path=rle(gt)))
+    metric = METRICS.build(
+        dict(type='DAVISMetric', object_from_seq_name=True,
+             outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    # object 1 perfect (J = F = 1), object 2 empty prediction (J = F = 0)
+    assert res['davis/J-Mean'] == pytest.approx(0.5)
+    assert res['davis/F-Mean'] == pytest.approx(0.5)
+    assert res['davis/J-Recall'] == pytest.approx(0.5)
+    png = np.array(Image.open(osp.join(tmp_path, 'davis', 'bike',
+                                       '00001.png')))
+    np.testing.assert_array_equal(png, gt1.astype(np.uint8))
+    with pytest.raises(ValueError, match='<video>_<object id>'):
+        metric.video_and_object('nounderscore')
