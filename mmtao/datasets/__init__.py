@@ -3,8 +3,10 @@ from .base_sot_dataset import BaseSOTDataset
 from .base_vos_dataset import BaseVOSDataset
 from .davis_dataset import DAVISDataset
 from .got10k_dataset import GOT10kDataset
+from .imagenet_vid_dataset import ImageNetVIDDataset
 from .lasot_dataset import LaSOTDataset
 from .otb_dataset import OTB100Dataset
+from .oxuva_dataset import OxUvADataset
 from .samplers import *  # noqa: F401,F403
 from .synthetic_coco_dataset import SyntheticCocoDataset
 from .trackingnet_dataset import TrackingNetDataset
@@ -14,6 +16,7 @@ from .youtube_vos_dataset import YouTubeVOSDataset
 
 __all__ = [
     'BaseSOTDataset', 'BaseVOSDataset', 'DAVISDataset', 'GOT10kDataset',
-    'LaSOTDataset', 'OTB100Dataset', 'SyntheticCocoDataset',
+    'ImageNetVIDDataset', 'LaSOTDataset', 'OTB100Dataset', 'OxUvADataset',
+    'SyntheticCocoDataset',
     'TrackingNetDataset', 'VOTLTDataset', 'YouTubeVOSDataset'
 ]

@@ -51,7 +51,7 @@ def write_frames(folder: str, names, size=(32, 24)) -> None:
     for i, name in enumerate(names):
         cv2.imwrite(
             osp.join(folder, name),
-            np.full((size[1], size[0], 3), 10 * i, np.uint8))
+            np.full((size[1], size[0], 3), (10 * i) % 256, np.uint8))
 
 
 def write_text(path: str, text: str) -> str:
