@@ -74,16 +74,19 @@ def test_plot_sot_curves(got_folder, tmp_path):
             assert osp.getsize(p) > 1000 and p.endswith('.png')
     with open(tmp_path / 'plots' / 'summary.json') as f:
         summary = json.load(f)
-    # frames 1..3 of s1 and 1..2 of s2 are visible (s2's frame 3 absent,
-    # counted as a failure): perfect IoU 1 on them -> success 20/21 per
-    # visible frame; s1: 3/3, s2: 2/3
+    # s1: 4 frames with IoU 1 -> success 20/21 (IoU > t for t < 1);
+    # s2: frames 0..2 IoU 1, frame 3 absent (a failure) -> 3/4 * 20/21
     assert summary['overall']['perfect']['success_auc'] == pytest.approx(
-        (20 / 21 + 20 / 21 * 2 / 3) / 2 * 100)
+        (20 / 21 + 20 / 21 * 3 / 4) / 2 * 100)
+    assert summary['overall']['perfect']['precision_20px'] == pytest.approx(
+        (1 + 3 / 4) / 2 * 100)
     assert summary['overall']['perfect']['ao'] == pytest.approx(1.0)
     # half-width: IoU exactly 0.5 (> t for the 10 thresholds 0..0.45)
     assert summary['overall']['half']['success_auc'] == pytest.approx(
-        (10 / 21 + 10 / 21 * 2 / 3) / 2 * 100)
+        (10 / 21 + 10 / 21 * 3 / 4) / 2 * 100)
     assert summary['overall']['half']['ao'] == pytest.approx(0.5)
+    assert summary['absence']['half']['success_auc'] == pytest.approx(
+        10 / 21 * 3 / 4 * 100)
     with pytest.raises(FileNotFoundError, match='no results'):
         tool.main([
             str(got_folder), '--results', f'x={tmp_path / "plots"}',

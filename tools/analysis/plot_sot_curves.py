@@ -13,9 +13,9 @@ layout:
 
 Each file has one ``x,y,w,h`` line per frame. Curves are computed with
 :func:`mmtao.evaluation.functional.eval_sot_ope` (success over IoU
-thresholds 0:0.05:1, precision over 0..50 px) on the frames after the
-first; invisible frames count as failures (``--all-frames`` keeps them
-like OTB). The legend shows the success AUC / precision @20 px and the
+thresholds 0:0.05:1, precision over 0..50 px) on all frames, the same
+numbers as ``SOTMetric``: invisible frames count as failures
+(``only_eval_visible``) unless ``--all-frames`` scores them like OTB. The legend shows the success AUC / precision @20 px and the
 GOT-10k AO of each tracker.
 
 Plots per attribute: ``--attributes FILE`` (JSON ``{seq: [attr, ...]}``),
@@ -106,11 +106,11 @@ def evaluate_tracker(result_dir: str, gts: Dict[str, dict],
                      seqs: List[str], all_frames: bool) -> dict:
     """OPE curves and GOT-10k AO of one tracker on ``seqs``."""
     preds = [load_results(result_dir, s, len(gts[s]['bboxes'])) for s in seqs]
-    # frame 0 is the given initialisation: leave it out, as GOT-10k does
-    ope = eval_sot_ope([p[1:] for p in preds],
-                       [gts[s]['bboxes'][1:] for s in seqs],
+    # all frames, frame 0 included, as SOTMetric (MMTracking) counts them;
+    # the GOT-10k AO below leaves frame 0 out, as its toolkit does
+    ope = eval_sot_ope(preds, [gts[s]['bboxes'] for s in seqs],
                        None if all_frames else
-                       [gts[s]['visible'][1:] for s in seqs])
+                       [gts[s]['visible'] for s in seqs])
     got = eval_got10k(preds, [gts[s]['bboxes'] for s in seqs],
                       [gts[s]['visible'] for s in seqs])
     return dict(
