@@ -134,6 +134,12 @@ class BaseSOTMetric(BaseMetric):
         else:
             results = list(self.results)
         if is_main_process():
+            num_frames = len({(r['video_id'], r['frame_id']) for r in results})
+            if num_frames != size:
+                raise RuntimeError(
+                    f'{self.__class__.__name__}: {num_frames} distinct frames '
+                    f'were evaluated but the dataset has {size}; every frame '
+                    'of every video must be run exactly once (VideoSampler)')
             metrics = self.compute_metrics(results)
             if self.prefix:
                 metrics = {f'{self.prefix}/{k}': v for k, v in metrics.items()}

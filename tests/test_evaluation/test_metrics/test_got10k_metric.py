@@ -21,7 +21,9 @@ def test_got10k_metric_scores_and_files(tmp_path):
     samples = got_samples()
     # frame order and duplicated frames (sampler padding) do not matter
     order = [4, 0, 6, 1, 2, 3, 5, 1]
-    res = run(metric, [samples[i] for i in order])
+    for i in order:
+        metric.process({}, [samples[i]])
+    res = metric.evaluate(len(samples))
     assert set(res) == {'got10k/AO', 'got10k/SR0.5', 'got10k/SR0.75'}
     assert res['got10k/AO'] == pytest.approx(2.35 / 4)
     assert res['got10k/SR0.5'] == pytest.approx(0.25)
@@ -68,8 +70,13 @@ def test_missing_frame_and_bad_sample(tmp_path):
     metric = METRICS.build(
         dict(type='GOT10kMetric', outfile_prefix=str(tmp_path)))
     samples = got_samples()
+    kept = samples[:2] + samples[3:]  # frame 2 of video 'a' lost
+    for s in kept:
+        metric.process({}, [s])
+    with pytest.raises(RuntimeError, match='6 distinct frames'):
+        metric.evaluate(len(samples))
     with pytest.raises(RuntimeError, match=r'no result for frames \[2\]'):
-        run(metric, samples[:2] + samples[3:])
+        metric.evaluate(len(kept))
     bad = dict(samples[0])
     del bad['gt_bbox_ori']
     with pytest.raises(KeyError, match='gt_bbox_ori'):
