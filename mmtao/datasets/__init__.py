@@ -17,6 +17,6 @@ from .youtube_vos_dataset import YouTubeVOSDataset
 __all__ = [
     'BaseSOTDataset', 'BaseVOSDataset', 'DAVISDataset', 'GOT10kDataset',
     'ImageNetVIDDataset', 'LaSOTDataset', 'OTB100Dataset', 'OxUvADataset',
-    'SyntheticCocoDataset',
-    'TrackingNetDataset', 'VOTLTDataset', 'YouTubeVOSDataset'
+    'SyntheticCocoDataset', 'TrackingNetDataset', 'VOTLTDataset',
+    'YouTubeVOSDataset'
 ]

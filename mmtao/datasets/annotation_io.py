@@ -75,8 +75,7 @@ def read_box_file(path: str,
     return np.asarray(rows, dtype=np.float32).reshape(-1, num_fields)
 
 
-def read_int_labels(path: str,
-                    valid: Optional[range] = None) -> np.ndarray:
+def read_int_labels(path: str, valid: Optional[range] = None) -> np.ndarray:
     """Read integer labels, one per line or comma/space separated.
 
     GOT-10k's ``absence.label`` / ``cover.label`` have one per line, LaSOT's

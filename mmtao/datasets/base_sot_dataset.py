@@ -227,7 +227,8 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
                              f'{n} frames')
         with np.errstate(invalid='ignore'):
             isvalid = np.isfinite(bboxes).all(1) & (
-                bboxes[:, 2] > bboxes[:, 0]) & (bboxes[:, 3] > bboxes[:, 1])
+                bboxes[:, 2] > bboxes[:, 0]) & (
+                    bboxes[:, 3] > bboxes[:, 1])
         visible = np.asarray(ann.get('visible', isvalid), dtype=bool)
         if visible.shape != (n, ):
             raise ValueError(f'{name}: visible flags of shape '
@@ -306,7 +307,7 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             gt_bbox_ori=bbox,
             visible=bool(ann['visible'][frame_idx]),
             instances=instances,
-            mask_path=mask_paths[frame_idx] if mask_paths else None)
+            gt_mask_ori=mask_paths[frame_idx] if mask_paths else None)
 
     def get_data_info(self, idx: int) -> dict:
         """Train mode: the whole video ``idx``; test mode: frame ``idx``."""

@@ -55,8 +55,8 @@ class DAVISDataset(BaseVOSDataset):
                 raise FileNotFoundError(f'{self.ann_file}: video {video!r} '
                                         f'is listed but {img_dir} is not a '
                                         'directory')
-            frames = sorted(f for f in os.listdir(img_dir)
-                            if f.endswith('.jpg'))
+            frames = sorted(
+                f for f in os.listdir(img_dir) if f.endswith('.jpg'))
             if not frames:
                 raise FileNotFoundError(f'{img_dir}: no .jpg frames')
             anns = set(os.listdir(ann_dir)) if osp.isdir(ann_dir) else set()

@@ -46,8 +46,8 @@ class LaSOTDataset(BaseSOTDataset):
                 continue
             names += [
                 n for n in sorted(os.listdir(osp.join(img_root, cls)))
-                if n.startswith(cls + '-')
-                and osp.isdir(osp.join(img_root, cls, n))
+                if n.startswith(cls +
+                                '-') and osp.isdir(osp.join(img_root, cls, n))
             ]
         return names
 

@@ -82,8 +82,8 @@ class OTB100Dataset(BaseSOTDataset):
         if self.ann_file and not osp.isdir(self.ann_file):
             wanted = read_name_list(self.ann_file)
         folders = sorted({
-            re.sub(r'-\d+$', '', n) if not osp.isdir(osp.join(img_root, n))
-            else n
+            re.sub(r'-\d+$', '', n)
+            if not osp.isdir(osp.join(img_root, n)) else n
             for n in wanted
         }) if wanted is not None else sorted(
             d for d in os.listdir(img_root)

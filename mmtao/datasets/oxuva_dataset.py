@@ -13,8 +13,8 @@ from .base_sot_dataset import BaseSOTDataset
 TASK_FIELDS = ('video_id', 'object_id', 'init_frame', 'last_frame', 'xmin',
                'xmax', 'ymin', 'ymax')
 TRACK_FIELDS = ('video_id', 'object_id', 'class_id', 'class_name',
-                'contains_cow', 'frame_num', 'present', 'xmin', 'xmax',
-                'ymin', 'ymax')
+                'contains_cow', 'frame_num', 'present', 'xmin', 'xmax', 'ymin',
+                'ymax')
 
 
 def _read_csv(path: str, fields: Tuple[str, ...]) -> List[dict]:
@@ -33,8 +33,8 @@ def _read_csv(path: str, fields: Tuple[str, ...]) -> List[dict]:
 
 def _norm_box(row: dict, path: str) -> List[float]:
     try:
-        x1, x2, y1, y2 = (float(row[k])
-                          for k in ('xmin', 'xmax', 'ymin', 'ymax'))
+        x1, x2, y1, y2 = (
+            float(row[k]) for k in ('xmin', 'xmax', 'ymin', 'ymax'))
     except ValueError:
         raise ValueError(f'{path}:{row["line_no"]}: non-numeric box') \
             from None
@@ -139,6 +139,6 @@ class OxUvADataset(BaseSOTDataset):
                                  f'"absent", got {row["present"]!r}')
             visible[i] = row['present'] == 'present'
             if visible[i]:
-                bboxes[i] = np.asarray(_norm_box(row, record['ann_path']),
-                                       np.float32) * scale
+                bboxes[i] = np.asarray(
+                    _norm_box(row, record['ann_path']), np.float32) * scale
         return dict(bboxes=bboxes, visible=visible)

@@ -47,8 +47,7 @@ class TrackingNetDataset(BaseSOTDataset):
         chunks = self.chunks
         if chunks is None:
             chunks = ['TEST'] if self.test_mode else sorted(
-                (d for d in os.listdir(root)
-                 if re.fullmatch(r'TRAIN_\d+', d)),
+                (d for d in os.listdir(root) if re.fullmatch(r'TRAIN_\d+', d)),
                 key=lambda d: int(d.split('_')[1]))
         records = []
         for chunk in chunks:

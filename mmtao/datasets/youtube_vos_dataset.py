@@ -50,7 +50,8 @@ class YouTubeVOSDataset(BaseVOSDataset):
                 raise ValueError(f'{self.ann_file}: invalid JSON ({e})') \
                     from None
         if not isinstance(meta.get('videos'), dict):
-            raise ValueError(f'{self.ann_file}: expected {{"videos": {{...}}}}')
+            raise ValueError(
+                f'{self.ann_file}: expected {{"videos": {{...}}}}')
         img_root = self.data_prefix['img_path']
         ann_root = self.data_prefix['ann_path']
         records = []

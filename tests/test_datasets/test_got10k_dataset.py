@@ -15,10 +15,16 @@ BOXES_A = ['1,2,10,20', '3.5,4,8,6', '0,0,0,0', '5,5,10,10']
 def got10k_root(tmp_path):
     root = str(tmp_path)
     write_got10k_seq(
-        root, 'GOT-10k_Train_000001', BOXES_A, absence=[0, 0, 1, 0],
+        root,
+        'GOT-10k_Train_000001',
+        BOXES_A,
+        absence=[0, 0, 1, 0],
         cover=[8, 3, 0, 5])
-    write_got10k_seq(root, 'GOT-10k_Train_000002', ['2,2,4,4'] * 2,
-                     absence=[0, 0], cover=[8, 8])
+    write_got10k_seq(
+        root,
+        'GOT-10k_Train_000002', ['2,2,4,4'] * 2,
+        absence=[0, 0],
+        cover=[8, 8])
     with open(osp.join(root, 'list.txt'), 'w') as f:
         f.write('GOT-10k_Train_000001\nGOT-10k_Train_000002\n')
     return root
@@ -55,8 +61,8 @@ def test_cache_returns_copies(got10k_root):
 def test_test_mode_indexes_frames(got10k_root):
     ds = GOT10kDataset(data_root=got10k_root, test_mode=True, pipeline=[])
     assert len(ds) == 6
-    assert [ds.locate(i) for i in range(6)] == [(0, 0), (0, 1), (0, 2),
-                                                (0, 3), (1, 0), (1, 1)]
+    assert [ds.locate(i) for i in range(6)] == [(0, 0), (0, 1), (0, 2), (0, 3),
+                                                (1, 0), (1, 1)]
     info = ds[1]
     assert info['frame_id'] == 1 and info['video_id'] == 0
     assert info['video_length'] == 4
@@ -125,8 +131,7 @@ def test_corrupt_labels_and_counts(tmp_path):
     ds = _one_seq(str(tmp_path / 'b'), ['1,2,3,4'] * 2, cover=[8])
     with pytest.raises(ValueError, match=r'cover.label: 1 labels .* 2 frames'):
         ds.get_ann_infos_by_video(0)
-    ds = _one_seq(
-        str(tmp_path / 'c'), ['1,2,3,4'] * 2, num_frames=3)
+    ds = _one_seq(str(tmp_path / 'c'), ['1,2,3,4'] * 2, num_frames=3)
     with pytest.raises(ValueError, match=r'groundtruth.txt: 2 boxes .* 3'):
         ds.get_ann_infos_by_video(0)
 
@@ -143,8 +148,9 @@ def test_missing_frame_and_sequence(tmp_path):
     write_got10k_seq(root, 'seq', ['1,2,3,4'] * 3)
     with open(osp.join(root, 'list.txt'), 'w') as f:
         f.write('seq\nnot_there\n')
-    with pytest.raises(FileNotFoundError, match=r'list.txt: sequence '
-                       r"'not_there'"):
+    with pytest.raises(
+            FileNotFoundError, match=r'list.txt: sequence '
+            r"'not_there'"):
         GOT10kDataset(data_root=root, pipeline=[])
     with open(osp.join(root, 'list.txt'), 'w') as f:
         f.write('seq\nseq\n')

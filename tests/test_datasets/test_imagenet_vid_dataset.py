@@ -37,8 +37,10 @@ def _xml(objects, w=64, h=48):
 def vid_root(tmp_path):
     root = str(tmp_path)
     video = 'train/ILSVRC2015_VID_train_0000/ILSVRC2015_train_00000000'
-    write_frames(osp.join(root, 'Data', 'VID', video),
-                 [f'{i:06d}.JPEG' for i in range(4)], size=(64, 48))
+    write_frames(
+        osp.join(root, 'Data', 'VID', video),
+        [f'{i:06d}.JPEG' for i in range(4)],
+        size=(64, 48))
     frames = [
         [(0, 'n01', (1, 2, 11, 12), 0)],
         [(0, 'n01', (2, 2, 12, 12), 1), (1, 'n02', (30, 30, 40, 44), 0)],
@@ -68,9 +70,9 @@ def test_converter_and_dataset(vid_root):
     ds = ImageNetVIDDataset(data_root=vid_root, pipeline=[])
     assert ds.num_videos == 2
     a, b = ds[0], ds[1]
-    np.testing.assert_allclose(a['bboxes'][[0, 1, 3]],
-                               [[1, 2, 11, 12], [2, 2, 12, 12],
-                                [3, 2, 13, 12]])
+    np.testing.assert_allclose(
+        a['bboxes'][[0, 1,
+                     3]], [[1, 2, 11, 12], [2, 2, 12, 12], [3, 2, 13, 12]])
     np.testing.assert_array_equal(a['visible'], [1, 1, 0, 1])
     assert a['mask_paths'] is None
     assert b['img_paths'][0].endswith('ILSVRC2015_train_00000000/000001.JPEG')
@@ -82,8 +84,9 @@ def test_converter_errors_name_the_file(vid_root):
     video = 'train/ILSVRC2015_VID_train_0000/ILSVRC2015_train_00000000'
     bad = osp.join(vid_root, 'Annotations', 'VID', video, '000002.xml')
     write_text(bad, _xml([(1, 'n02', (31, 30, 20, 44), 0)]))
-    with pytest.raises(ValueError, match=r'000002.xml: track 1 has a '
-                       'negative box size'):
+    with pytest.raises(
+            ValueError, match=r'000002.xml: track 1 has a '
+            'negative box size'):
         _converter().convert(vid_root, 'train')
     write_text(bad, '<annotation><size>')
     with pytest.raises(ValueError, match=r'000002.xml: not a valid XML'):

@@ -12,7 +12,8 @@ from mmtao.datasets import LaSOTDataset
 def _lasot(root, name, boxes, occ, oov, num_frames=None):
     seq = osp.join(root, name.rsplit('-', 1)[0], name)
     n = len(boxes) if num_frames is None else num_frames
-    write_frames(osp.join(seq, 'img'), [f'{i:08d}.jpg' for i in range(1, n + 1)])
+    write_frames(
+        osp.join(seq, 'img'), [f'{i:08d}.jpg' for i in range(1, n + 1)])
     write_text(osp.join(seq, 'groundtruth.txt'), '\n'.join(boxes) + '\n')
     write_text(osp.join(seq, 'full_occlusion.txt'), ','.join(map(str, occ)))
     write_text(osp.join(seq, 'out_of_view.txt'), ','.join(map(str, oov)))
@@ -57,8 +58,9 @@ def test_corrupt_lasot(tmp_path):
     ds = LaSOTDataset(data_root=root, pipeline=[])
     with pytest.raises(ValueError, match=r'full_occlusion.txt: 3 flags'):
         ds.get_ann_infos_by_video(0)
-    write_text(osp.join(root, 'cat', 'cat-1', 'groundtruth.txt'),
-               '1,2,3,4\nnan,2,3,4\n')
+    write_text(
+        osp.join(root, 'cat', 'cat-1', 'groundtruth.txt'),
+        '1,2,3,4\nnan,2,3,4\n')
     with pytest.raises(ValueError, match=r'groundtruth.txt:2: NaN'):
         LaSOTDataset(data_root=root, pipeline=[]).get_ann_infos_by_video(0)
     os.remove(osp.join(root, 'cat', 'cat-1', 'img', '00000001.jpg'))

@@ -11,10 +11,13 @@ from mmtao.datasets import OxUvADataset
 @pytest.fixture
 def oxuva_root(tmp_path):
     root = str(tmp_path)
-    write_frames(osp.join(root, 'images', 'dev', 'vid0000'),
-                 [f'{i:06d}.jpeg' for i in range(70)], size=(100, 50))
-    write_text(osp.join(root, 'tasks', 'dev.csv'),
-               'vid0000,0,30,69,0.1,0.5,0.2,0.6\n')
+    write_frames(
+        osp.join(root, 'images', 'dev', 'vid0000'),
+        [f'{i:06d}.jpeg' for i in range(70)],
+        size=(100, 50))
+    write_text(
+        osp.join(root, 'tasks', 'dev.csv'),
+        'vid0000,0,30,69,0.1,0.5,0.2,0.6\n')
     write_text(
         osp.join(root, 'annotations', 'dev.csv'),
         'vid0000,0,3,cat,False,30,present,0.1,0.5,0.2,0.6\n'
@@ -39,11 +42,13 @@ def test_oxuva_task_and_sparse_labels(oxuva_root):
 
 
 def test_oxuva_corrupt_rows(oxuva_root):
-    write_text(osp.join(oxuva_root, 'tasks', 'dev.csv'),
-               'vid0000,0,30,69,0.1,0.5,0.2\n')
+    write_text(
+        osp.join(oxuva_root, 'tasks', 'dev.csv'),
+        'vid0000,0,30,69,0.1,0.5,0.2\n')
     with pytest.raises(ValueError, match=r'dev.csv:1: expected 8 fields'):
         OxUvADataset(data_root=oxuva_root, pipeline=[])
-    write_text(osp.join(oxuva_root, 'tasks', 'dev.csv'),
-               'vid0000,0,30,69,0.5,0.1,0.2,0.6\n')
+    write_text(
+        osp.join(oxuva_root, 'tasks', 'dev.csv'),
+        'vid0000,0,30,69,0.5,0.1,0.2,0.6\n')
     with pytest.raises(ValueError, match=r'dev.csv:1: negative box size'):
         OxUvADataset(data_root=oxuva_root, pipeline=[])

@@ -16,10 +16,12 @@ def trackingnet_root(tmp_path):
         ('TRAIN_1', 'vidB', 2, ['0,0,2,3', '1,1,0,0']),
         ('TEST', 'vidC', 3, ['2,3,4,5']),
     ]:
-        write_frames(osp.join(root, chunk, 'frames', video),
-                     [f'{i}.jpg' for i in range(n)])
-        write_text(osp.join(root, chunk, 'anno', video + '.txt'),
-                   '\n'.join(boxes) + '\n')
+        write_frames(
+            osp.join(root, chunk, 'frames', video),
+            [f'{i}.jpg' for i in range(n)])
+        write_text(
+            osp.join(root, chunk, 'anno', video + '.txt'),
+            '\n'.join(boxes) + '\n')
     return root
 
 

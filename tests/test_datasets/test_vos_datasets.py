@@ -27,18 +27,22 @@ def _palette_png(path, shape, rects):
 @pytest.fixture
 def davis_root(tmp_path):
     root = str(tmp_path)
-    write_frames(osp.join(root, 'JPEGImages', '480p', 'bear'),
-                 [f'{i:05d}.jpg' for i in range(3)], size=(32, 24))
+    write_frames(
+        osp.join(root, 'JPEGImages', '480p', 'bear'),
+        [f'{i:05d}.jpg' for i in range(3)],
+        size=(32, 24))
     ann = osp.join(root, 'Annotations', '480p', 'bear')
-    _palette_png(osp.join(ann, '00000.png'), (24, 32), {
-        1: (2, 3, 10, 12),
-        2: (20, 5, 30, 9)
-    })
+    _palette_png(
+        osp.join(ann, '00000.png'), (24, 32), {
+            1: (2, 3, 10, 12),
+            2: (20, 5, 30, 9)
+        })
     _palette_png(osp.join(ann, '00001.png'), (24, 32), {1: (4, 4, 8, 8)})
-    _palette_png(osp.join(ann, '00002.png'), (24, 32), {
-        1: (0, 0, 1, 1),
-        2: (21, 6, 31, 10)
-    })
+    _palette_png(
+        osp.join(ann, '00002.png'), (24, 32), {
+            1: (0, 0, 1, 1),
+            2: (21, 6, 31, 10)
+        })
     write_text(osp.join(root, 'ImageSets', '2017', 'val.txt'), 'bear\n')
     return root
 
@@ -77,19 +81,25 @@ def test_davis_rejects_rgb_annotations(davis_root):
 def test_youtube_vos_late_objects_and_sparse_annotations(tmp_path):
     root = str(tmp_path)
     names = ['00000', '00005', '00010']
-    write_frames(osp.join(root, 'train', 'JPEGImages', 'vid1'),
-                 [n + '.jpg' for n in names], size=(16, 16))
+    write_frames(
+        osp.join(root, 'train', 'JPEGImages', 'vid1'),
+        [n + '.jpg' for n in names],
+        size=(16, 16))
     ann = osp.join(root, 'train', 'Annotations', 'vid1')
     _palette_png(osp.join(ann, '00000.png'), (16, 16), {1: (1, 1, 5, 5)})
     # object 2 enters at 00005; frame 00010 has no PNG at all
-    _palette_png(osp.join(ann, '00005.png'), (16, 16), {
-        1: (2, 2, 6, 6),
-        2: (8, 8, 12, 14)
-    })
-    meta = dict(videos=dict(vid1=dict(objects={
-        '1': dict(category='cat', frames=['00000', '00005']),
-        '2': dict(category='dog', frames=['00005'])
-    })))
+    _palette_png(
+        osp.join(ann, '00005.png'), (16, 16), {
+            1: (2, 2, 6, 6),
+            2: (8, 8, 12, 14)
+        })
+    meta = dict(
+        videos=dict(
+            vid1=dict(
+                objects={
+                    '1': dict(category='cat', frames=['00000', '00005']),
+                    '2': dict(category='dog', frames=['00005'])
+                })))
     write_text(osp.join(root, 'train', 'meta.json'), json.dumps(meta))
     ds = YouTubeVOSDataset(data_root=root, pipeline=[])
     assert ds.num_videos == 2

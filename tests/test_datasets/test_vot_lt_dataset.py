@@ -10,10 +10,12 @@ from mmtao.datasets import VOTLTDataset
 
 def test_vot_lt_layout_with_absent_frames(tmp_path):
     root = str(tmp_path)
-    write_frames(osp.join(root, 'ballet', 'color'),
-                 [f'{i:08d}.jpg' for i in range(1, 4)])
-    write_text(osp.join(root, 'ballet', 'groundtruth.txt'),
-               '1,2,3,4\nnan,nan,nan,nan\n2,2,2,2\n')
+    write_frames(
+        osp.join(root, 'ballet', 'color'),
+        [f'{i:08d}.jpg' for i in range(1, 4)])
+    write_text(
+        osp.join(root, 'ballet', 'groundtruth.txt'),
+        '1,2,3,4\nnan,nan,nan,nan\n2,2,2,2\n')
     # Older releases keep frames next to groundtruth.txt.
     write_frames(osp.join(root, 'bicycle'), ['00000001.jpg'])
     write_text(osp.join(root, 'bicycle', 'groundtruth.txt'), '1,1,1,1\n')

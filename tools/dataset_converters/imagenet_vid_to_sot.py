@@ -49,8 +49,8 @@ def parse_frame_xml(path: str) -> Tuple[Tuple[int, int], List[dict], int]:
     if size is None:
         raise ValueError(f'{path}: <size> missing')
     try:
-        wh = (int(_text(size, 'width', path)), int(_text(size, 'height',
-                                                         path)))
+        wh = (int(_text(size, 'width',
+                        path)), int(_text(size, 'height', path)))
     except ValueError as e:
         raise ValueError(f'{path}: bad <size> ({e})') from None
     objects, skipped = [], 0
@@ -59,8 +59,9 @@ def parse_frame_xml(path: str) -> Tuple[Tuple[int, int], List[dict], int]:
         if box is None:
             raise ValueError(f'{path}: <bndbox> missing in <object>')
         try:
-            x1, y1, x2, y2 = (float(_text(box, t, path))
-                              for t in ('xmin', 'ymin', 'xmax', 'ymax'))
+            x1, y1, x2, y2 = (
+                float(_text(box, t, path))
+                for t in ('xmin', 'ymin', 'xmax', 'ymax'))
             track_id = int(_text(obj, 'trackid', path))
         except ValueError as e:
             raise ValueError(f'{path}: non-numeric box or trackid ({e})') \
@@ -78,8 +79,8 @@ def parse_frame_xml(path: str) -> Tuple[Tuple[int, int], List[dict], int]:
                 track_id=track_id,
                 category=_text(obj, 'name', path),
                 bbox=bbox,
-                occluded=int(occluded.text) if occluded is not None
-                and occluded.text else 0))
+                occluded=int(occluded.text)
+                if occluded is not None and occluded.text else 0))
     return wh, objects, skipped
 
 
@@ -107,8 +108,7 @@ def convert(root: str, split: str) -> dict:
             skipped += n_skip
             for obj in objects:
                 track = per_track.setdefault(
-                    obj['track_id'], dict(category=obj['category'],
-                                          frames={}))
+                    obj['track_id'], dict(category=obj['category'], frames={}))
                 track['frames'][int(stem)] = (obj['bbox'], obj['occluded'])
         for track_id in sorted(per_track):
             track = per_track[track_id]
@@ -143,7 +143,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description='ImageNet VID XMLs -> mmtao SOT json')
     parser.add_argument(
-        '-i', '--input', required=True, help='ILSVRC root (has Data/, '
+        '-i',
+        '--input',
+        required=True,
+        help='ILSVRC root (has Data/, '
         'Annotations/)')
     parser.add_argument('--split', default='train', choices=['train', 'val'])
     parser.add_argument(

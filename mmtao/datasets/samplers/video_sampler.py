@@ -51,16 +51,14 @@ class VideoSampler(Sampler):
                              'dataset in test mode (test_mode=True)')
         self.dataset = dataset
         self.rank, self.world_size = get_dist_info()
-        lengths = np.array([
-            dataset.get_len_per_video(v) for v in range(dataset.num_videos)
-        ],
-                           dtype=np.int64)
+        lengths = np.array(
+            [dataset.get_len_per_video(v) for v in range(dataset.num_videos)],
+            dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)])
         total = max(int(starts[-1]), 1)
         # Rank of a video: the share its middle frame falls into.
-        owner = np.floor(
-            (starts[:-1] + lengths / 2) * self.world_size / total).astype(
-                np.int64)
+        owner = np.floor((starts[:-1] + lengths / 2) * self.world_size /
+                         total).astype(np.int64)
         mine = np.flatnonzero(owner == self.rank)
         first = int(mine[0]) if len(mine) else 0
         last = int(mine[-1]) + 1 if len(mine) else 0

@@ -150,18 +150,18 @@ def _geometric_sprites() -> List[Sprite]:
                                   _to_bgr(data.astronaut()))
     return [
         _make_sprite('logo', 'logo', logo,
-                     _ellipse_mask(logo.shape[:2], [((250, 250),
-                                                     (240, 240))])),
-        _make_sprite('cat', 'cat', chelsea,
-                     _ellipse_mask(chelsea.shape[:2], [((210, 150),
-                                                        (120, 125))])),
+                     _ellipse_mask(logo.shape[:2],
+                                   [((250, 250), (240, 240))])),
+        _make_sprite(
+            'cat', 'cat', chelsea,
+            _ellipse_mask(chelsea.shape[:2], [((210, 150), (120, 125))])),
         _make_sprite(
             'cup', 'cup', coffee,
             _ellipse_mask(coffee.shape[:2], [((278, 228), (200, 156)),
                                              ((290, 122), (116, 104))])),
-        _make_sprite('face', 'face', astronaut,
-                     _ellipse_mask(astronaut.shape[:2], [((220, 115),
-                                                          (70, 95))])),
+        _make_sprite(
+            'face', 'face', astronaut,
+            _ellipse_mask(astronaut.shape[:2], [((220, 115), (70, 95))])),
     ]
 
 
@@ -210,8 +210,8 @@ def build_background_bank() -> List[np.ndarray]:
         scale = 640 / max(img.shape[:2])
         if scale < 1:
             img = cv2.resize(
-                img, (round(img.shape[1] * scale), round(img.shape[0] *
-                                                          scale)),
+                img,
+                (round(img.shape[1] * scale), round(img.shape[0] * scale)),
                 interpolation=cv2.INTER_AREA)
         bank.append(np.ascontiguousarray(img))
     return bank

@@ -66,8 +66,8 @@ def _keyframe_times(rng: np.random.Generator, num_frames: int,
     times = [0]
     while times[-1] < num_frames - 1:
         times.append(
-            min(num_frames - 1, times[-1] + int(rng.integers(gap[0],
-                                                             gap[1] + 1))))
+            min(num_frames - 1,
+                times[-1] + int(rng.integers(gap[0], gap[1] + 1))))
     return np.asarray(times)
 
 
@@ -78,8 +78,7 @@ def _ease(times: np.ndarray, values: np.ndarray,
     if len(times) == 1:
         return np.repeat(values[:1], num_frames, axis=0)
     t = np.arange(num_frames)
-    k = np.clip(np.searchsorted(times, t, side='right') - 1, 0,
-                len(times) - 2)
+    k = np.clip(np.searchsorted(times, t, side='right') - 1, 0, len(times) - 2)
     t0, t1 = times[k], times[k + 1]
     u = (t - t0) / np.maximum(t1 - t0, 1)
     u = (1 - np.cos(np.pi * u)) / 2
@@ -209,8 +208,8 @@ class SyntheticWorldGenerator:
             raise ValueError(
                 f'coco_interval must be >= 1, got {coco_interval}')
         for name, p in (('p_leave', p_leave), ('p_occluder', p_occluder),
-                        ('p_blur', p_blur),
-                        ('p_illumination', p_illumination)):
+                        ('p_blur', p_blur), ('p_illumination',
+                                             p_illumination)):
             if not 0 <= p <= 1:
                 raise ValueError(f'{name} must be in [0, 1], got {p}')
         self.img_size = (int(img_size[0]), int(img_size[1]))
@@ -386,8 +385,7 @@ class SyntheticWorldGenerator:
             mask[:] = 0
             cv2.ellipse(mask, (w // 2, h // 2), (w // 2, h // 2), 0, 0, 360,
                         255, -1)
-        return Sprite('photo_patch', 'patch', img, mask,
-                      int((mask > 0).sum()))
+        return Sprite('photo_patch', 'patch', img, mask, int((mask > 0).sum()))
 
     @staticmethod
     def _line_kernel(length: int, dx: float, dy: float) -> np.ndarray:
@@ -419,8 +417,8 @@ class SyntheticWorldGenerator:
         for obj in plan.objects:
             mat = obj.matrix(t)
             h, w = obj.sprite.img.shape[:2]
-            corners = mat @ np.array([[0, 0, 1], [w, 0, 1], [0, h, 1],
-                                      [w, h, 1]], np.float64).T
+            corners = mat @ np.array(
+                [[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64).T
             x0 = max(0, int(np.floor(corners[0].min())))
             y0 = max(0, int(np.floor(corners[1].min())))
             x1 = min(W, int(np.ceil(corners[0].max())))
@@ -429,15 +427,15 @@ class SyntheticWorldGenerator:
                 continue
             mat[:, 2] -= (x0, y0)
             size = (x1 - x0, y1 - y0)
-            img = cv2.warpAffine(obj.sprite.img, mat, size,
-                                 flags=cv2.INTER_LINEAR)
-            on = cv2.warpAffine(obj.sprite.mask, mat, size,
-                                flags=cv2.INTER_LINEAR) >= 128
+            img = cv2.warpAffine(
+                obj.sprite.img, mat, size, flags=cv2.INTER_LINEAR)
+            on = cv2.warpAffine(
+                obj.sprite.mask, mat, size, flags=cv2.INTER_LINEAR) >= 128
             frame[y0:y1, x0:x1][on] = img[on]
             obj_map[y0:y1, x0:x1][on] = obj.obj_id
         lut = np.clip(
-            np.arange(256, dtype=np.float64)[:, None] * plan.gain[t][None],
-            0, 255).astype(np.uint8)
+            np.arange(256, dtype=np.float64)[:, None] * plan.gain[t][None], 0,
+            255).astype(np.uint8)
         frame = cv2.LUT(frame, lut.reshape(256, 1, 3))
         if t in plan.blur:
             frame = cv2.filter2D(frame, -1, plan.blur[t])
@@ -501,8 +499,7 @@ class SyntheticWorldGenerator:
                 x, y, w, h = cv2.boundingRect(mask)
                 gt.append(f'{x:.4f},{y:.4f},{w:.4f},{h:.4f}')
                 absence.append(0)
-                cover.append(
-                    _cover_level(visible / target.amodal_area(t)))
+                cover.append(_cover_level(visible / target.amodal_area(t)))
             cut.append(int(self._is_truncated(target, t)))
             cv2.imwrite(
                 osp.join(seq_dir, 'masks', file_name + '.png'), mask * 255)
@@ -525,8 +522,8 @@ class SyntheticWorldGenerator:
                 annotations.append(
                     self._coco_ann(obj_mask, t, obj, int(counts[obj.obj_id]),
                                    f'{name}/{obj.obj_id}'))
-        for fname, lines in (('groundtruth.txt', gt),
-                             ('absence.label', absence),
+        for fname, lines in (('groundtruth.txt', gt), ('absence.label',
+                                                       absence),
                              ('cover.label', cover), ('cut_by_image.label',
                                                       cut)):
             with open(osp.join(seq_dir, fname), 'w') as f:
@@ -589,8 +586,8 @@ class SyntheticWorldGenerator:
         results = []
         if num_workers > 1:
             with get_context('fork').Pool(num_workers) as pool:
-                for res in pool.imap(_WriteSequence(self, out_dir),
-                                     range(num_videos)):
+                for res in pool.imap(
+                        _WriteSequence(self, out_dir), range(num_videos)):
                     results.append(res)
                     if bar is not None:
                         bar.update()
@@ -600,8 +597,8 @@ class SyntheticWorldGenerator:
                 if bar is not None:
                     bar.update()
         with open(osp.join(out_dir, 'list.txt'), 'w') as f:
-            f.write('\n'.join(self.seq_name(i) for i in range(num_videos)) +
-                    '\n')
+            f.write('\n'.join(self.seq_name(i)
+                              for i in range(num_videos)) + '\n')
         images, annotations = [], []
         for res in results:
             remap = {}

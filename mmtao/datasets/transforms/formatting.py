@@ -19,7 +19,8 @@ class PackSOTInputs(PackDetInputs):
     mmdet's :class:`PackDetInputs` it
 
     - keeps the tracking meta keys (``frame_id``, ``video_id``,
-      ``video_length``, ``seq_name``, ``gt_bbox_ori``, ``visible``);
+      ``video_length``, ``seq_name``, ``gt_bbox_ori``, ``visible``, and
+      ``gt_mask_ori``: the mask as a PNG path or RLE dict, for mask metrics);
     - always gives ``gt_instances`` exactly one box in input (resized)
       coordinates, ``bboxes: Tensor[1, 4]`` xyxy and ``labels:
       LongTensor[1]`` zeros. The box is ``gt_bboxes`` when an earlier
@@ -35,14 +36,14 @@ class PackSOTInputs(PackDetInputs):
             (missing ones are skipped, as in ``PackDetInputs``).
     """
 
-    def __init__(self,
-                 meta_keys: Sequence[str] = ('img_id', 'img_path',
-                                             'ori_shape', 'img_shape',
-                                             'scale_factor', 'flip',
-                                             'flip_direction', 'frame_id',
-                                             'video_id', 'video_length',
-                                             'seq_name', 'gt_bbox_ori',
-                                             'visible', 'mask_path')) -> None:
+    def __init__(
+        self,
+        meta_keys: Sequence[str] = ('img_id', 'img_path', 'ori_shape',
+                                    'img_shape', 'scale_factor', 'flip',
+                                    'flip_direction', 'frame_id', 'video_id',
+                                    'video_length', 'seq_name', 'gt_bbox_ori',
+                                    'visible', 'gt_mask_ori')
+    ) -> None:
         super().__init__(meta_keys=meta_keys)
 
     def transform(self, results: dict) -> dict:

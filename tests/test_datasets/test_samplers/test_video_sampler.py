@@ -23,8 +23,8 @@ class _FakeVideos:
 def _ranks(monkeypatch, lengths, world_size):
     parts = []
     for rank in range(world_size):
-        monkeypatch.setattr(vs_module, 'get_dist_info',
-                            lambda r=rank: (r, world_size))
+        monkeypatch.setattr(
+            vs_module, 'get_dist_info', lambda r=rank: (r, world_size))
         parts.append(VideoSampler(_FakeVideos(lengths)))
     return parts
 
@@ -41,9 +41,7 @@ def test_whole_videos_per_rank(monkeypatch, lengths, world_size,
     assert [p.video_indices for p in parts] == expected_videos
     starts = np.concatenate([[0], np.cumsum(lengths)])
     for part, videos in zip(parts, expected_videos):
-        expected = [
-            i for v in videos for i in range(starts[v], starts[v + 1])
-        ]
+        expected = [i for v in videos for i in range(starts[v], starts[v + 1])]
         assert list(part) == expected and len(part) == len(expected)
     # Concatenated in rank order: every frame once, in dataset order.
     assert sum((list(p) for p in parts), []) == list(range(sum(lengths)))

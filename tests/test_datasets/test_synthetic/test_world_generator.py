@@ -14,8 +14,8 @@ from pycocotools import mask as mask_utils
 from mmtao.datasets.synthetic import (CATEGORIES, SyntheticWorldGenerator,
                                       build_sprite_bank)
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def _seq_names(root):
@@ -109,9 +109,10 @@ def test_coco_json_matches_the_target_masks(synthetic_world):
         if ann['instance_id'].endswith('/1'):  # the target
             img = images[ann['image_id']]
             png = cv2.imread(
-                osp.join(synthetic_world,
-                         img['file_name'].replace('/', '/masks/').replace(
-                             '.jpg', '.png')), 0)
+                osp.join(
+                    synthetic_world,
+                    img['file_name'].replace('/', '/masks/').replace(
+                        '.jpg', '.png')), 0)
             np.testing.assert_array_equal(decoded * 255, png)
             checked += 1
     assert checked > 0
@@ -159,8 +160,7 @@ def test_same_seed_is_byte_identical_and_workers_do_not_matter(
         ]
     for f in files:
         assert filecmp.cmp(
-            osp.join(synthetic_world, f), osp.join(other, f),
-            shallow=False), f
+            osp.join(synthetic_world, f), osp.join(other, f), shallow=False), f
     different = str(tmp_path / 'seed4')
     SyntheticWorldGenerator(
         img_size=(96, 72), num_frames=12, seed=4).generate(different, 4)
@@ -175,8 +175,7 @@ def test_world_has_occlusion_leaving_and_distractors(tmp_path):
     gen.generate(str(tmp_path), 24)
     covers, absences, labelled_per_image = [], [], []
     for name in _seq_names(str(tmp_path)):
-        covers.append(
-            np.loadtxt(tmp_path / name / 'cover.label', dtype=int))
+        covers.append(np.loadtxt(tmp_path / name / 'cover.label', dtype=int))
         absences.append(
             np.loadtxt(tmp_path / name / 'absence.label', dtype=int))
     covers, absences = np.concatenate(covers), np.concatenate(absences)
@@ -205,16 +204,15 @@ def test_command_line_contract(tmp_path):
     out = str(tmp_path / 'world')
     cmd = [
         sys.executable,
-        osp.join(REPO, 'tools', 'misc', 'make_synthetic_world.py'), '--out',
-        out, '--num-videos', '2', '--num-frames', '3', '--seed', '5',
-        '--img-size', '64', '48'
+        osp.join(REPO, 'tools', 'misc',
+                 'make_synthetic_world.py'), '--out', out, '--num-videos', '2',
+        '--num-frames', '3', '--seed', '5', '--img-size', '64', '48'
     ]
     subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
     assert _seq_names(out) == ['SYN_Train_000001', 'SYN_Train_000002']
     seq = osp.join(out, 'SYN_Train_000002')
-    assert sorted(os.listdir(osp.join(seq, 'masks'))) == [
-        '00000001.png', '00000002.png', '00000003.png'
-    ]
+    assert sorted(os.listdir(osp.join(
+        seq, 'masks'))) == ['00000001.png', '00000002.png', '00000003.png']
     for f in ('00000003.jpg', 'groundtruth.txt', 'absence.label',
               'cover.label'):
         assert osp.isfile(osp.join(seq, f))

@@ -41,10 +41,11 @@ def test_contract_sample_with_resize(synthetic_world):
     assert ds_.gt_bbox_ori.dtype == np.float32
     assert ds_.visible is bool(gt[2] > 0)
     assert ds_.gt_instances.bboxes.shape == (1, 4)
-    np.testing.assert_allclose(ds_.gt_instances.bboxes[0].numpy(),
-                               xyxy * 0.5)
+    np.testing.assert_allclose(ds_.gt_instances.bboxes[0].numpy(), xyxy * 0.5)
     assert ds_.gt_instances.labels.tolist() == [0]
     assert ds_.gt_instances.labels.dtype == torch.long
+    assert ds_.gt_mask_ori == osp.join(synthetic_world, 'SYN_Train_000002',
+                                       'masks', '00000002.png')
 
 
 def test_nan_box_and_loaded_annotations(tmp_path):
@@ -71,8 +72,11 @@ def test_nan_box_and_loaded_annotations(tmp_path):
 def test_missing_keys_are_named():
     pack = PackSOTInputs()
     with pytest.raises(KeyError, match='gt_bbox_ori'):
-        pack(dict(img=np.zeros((4, 4, 3), np.uint8), frame_id=0,
-                  video_id=0))
+        pack(dict(img=np.zeros((4, 4, 3), np.uint8), frame_id=0, video_id=0))
     with pytest.raises(ValueError, match=r'shape \(4, \)'):
-        pack(dict(img=np.zeros((4, 4, 3), np.uint8), frame_id=0,
-                  video_id=0, gt_bbox_ori=np.zeros(5)))
+        pack(
+            dict(
+                img=np.zeros((4, 4, 3), np.uint8),
+                frame_id=0,
+                video_id=0,
+                gt_bbox_ori=np.zeros(5)))
