@@ -15,7 +15,8 @@ Each file has one ``x,y,w,h`` line per frame. Curves are computed with
 :func:`mmtao.evaluation.functional.eval_sot_ope` (success over IoU
 thresholds 0:0.05:1, precision over 0..50 px) on all frames, the same
 numbers as ``SOTMetric``: invisible frames count as failures
-(``only_eval_visible``) unless ``--all-frames`` scores them like OTB. The legend shows the success AUC / precision @20 px and the
+(``only_eval_visible``) unless ``--all-frames`` scores them like OTB. The
+legend shows the success AUC / precision @20 px and the
 GOT-10k AO of each tracker.
 
 Plots per attribute: ``--attributes FILE`` (JSON ``{seq: [attr, ...]}``),
@@ -122,7 +123,7 @@ def evaluate_tracker(result_dir: str, gts: Dict[str, dict],
 
 
 def plot(curves: Dict[str, dict], title: str, out_prefix: str) -> List[str]:
-    """Write ``<out_prefix>_success.png`` and ``<out_prefix>_precision.png``."""
+    """Write ``<out_prefix>_success.png`` and ``..._precision.png``."""
     paths = []
     for kind, xs, key, fmt, xlabel in (
             ('success', IOU_THRS, 'auc', '[%.1f]', 'Overlap threshold'),

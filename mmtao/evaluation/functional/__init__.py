@@ -10,7 +10,8 @@ from .eval_sot_ope import (IOU_THRS, PIXEL_THRS, aligned_bbox_overlaps,
 from .eval_vot_lt import determine_thresholds, eval_vot_lt, pr_re_curves
 
 __all__ = [
-    'IOU_THRS', 'PIXEL_THRS', 'eval_sot_ope', 'success_overlap', 'success_error',
+    'IOU_THRS', 'PIXEL_THRS', 'eval_sot_ope', 'success_overlap',
+    'success_error',
     'aligned_bbox_overlaps', 'eval_got10k', 'got10k_rect_iou',
     'xyxy_to_xywh', 'eval_oxuva', 'assess_frames', 'clipped_iou',
     'max_geometric_mean_line', 'oxuva_quality', 'tpr_fpr_curve', 'roc_auc',

@@ -22,7 +22,7 @@ SUCCESS_THRS = np.linspace(0, 1, 101)
 
 
 def xyxy_to_xywh(bboxes: np.ndarray) -> np.ndarray:
-    """Convert (N, 4) ``x1, y1, x2, y2`` to ``x, y, w, h`` (``w = x2 - x1``)."""
+    """(N, 4) ``x1, y1, x2, y2`` to ``x, y, w, h`` (``w = x2 - x1``)."""
     bboxes = np.asarray(bboxes, dtype=np.float64).reshape(-1, 4)
     return np.concatenate([bboxes[:, :2], bboxes[:, 2:] - bboxes[:, :2]], 1)
 

@@ -204,8 +204,8 @@ class BaseSOTMetric(BaseMetric):
                                'processed')
         return self.compute_video_metrics(videos)
 
-    def compute_video_metrics(self,
-                              videos: List[Dict[str, Any]]) -> Dict[str, float]:
+    def compute_video_metrics(
+            self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
         raise NotImplementedError
 
     # -------------------------------------------------------------- helpers

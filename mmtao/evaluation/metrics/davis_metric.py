@@ -126,8 +126,8 @@ class DAVISMetric(BaseSOTMetric):
         rle = mask_util.encode(np.asfortranarray(mask.astype(np.uint8)))
         return dict(pred_mask_rle=rle, mask_path=sample.get('mask_path'))
 
-    def compute_video_metrics(self,
-                              videos: List[Dict[str, Any]]) -> Dict[str, float]:
+    def compute_video_metrics(
+            self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
         out_dir = osp.join(self.get_outfile_dir(), 'davis')
         pred_tracks = [
             np.stack([

@@ -50,8 +50,8 @@ class GOT10kMetric(BaseSOTMetric):
         super().__init__(outfile_prefix, format_only, collect_device, prefix)
         self.zip_results = zip_results
 
-    def compute_video_metrics(self,
-                              videos: List[Dict[str, Any]]) -> Dict[str, float]:
+    def compute_video_metrics(
+            self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
         out_dir = self.get_outfile_dir()
         for v in videos:
             times = v['times'].copy()

@@ -50,8 +50,8 @@ class OxUvAMetric(BaseSOTMetric):
             return video, obj
         return seq_name, 'obj0000'
 
-    def compute_video_metrics(self,
-                              videos: List[Dict[str, Any]]) -> Dict[str, float]:
+    def compute_video_metrics(
+            self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
         out_dir = osp.join(self.get_outfile_dir(), 'oxuva')
         for v in videos:
             video, obj = self.split_name(v['seq_name'])

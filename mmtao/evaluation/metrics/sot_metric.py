@@ -52,8 +52,8 @@ class SOTMetric(BaseSOTMetric):
         self.only_eval_visible = only_eval_visible
         self.dataset_type = dataset_type
 
-    def compute_video_metrics(self,
-                              videos: List[Dict[str, Any]]) -> Dict[str, float]:
+    def compute_video_metrics(
+            self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
         out_dir = osp.join(self.get_outfile_dir(), self.dataset_type)
         preds = [self.boxes_or_zeros(v['pred_bboxes']) for v in videos]
         for v, p in zip(videos, preds):

@@ -37,8 +37,8 @@ class VOTLTMetric(BaseSOTMetric):
         super().__init__(outfile_prefix, format_only, collect_device, prefix)
         self.resolution = resolution
 
-    def compute_video_metrics(self,
-                              videos: List[Dict[str, Any]]) -> Dict[str, float]:
+    def compute_video_metrics(
+            self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
         out_dir = self.get_outfile_dir()
         for v in videos:
             write_vot_lt_sequence(out_dir, v['seq_name'],
