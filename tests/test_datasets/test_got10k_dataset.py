@@ -156,3 +156,25 @@ def test_missing_frame_and_sequence(tmp_path):
         f.write('seq\nseq\n')
     with pytest.raises(ValueError, match=r'list.txt:2: duplicate'):
         GOT10kDataset(data_root=root, pipeline=[])
+
+
+def test_train_item_feeds_pair_sampling(synthetic_world):
+    """The train-mode item is what SOTPairSampling reads (data contract
+    §4): both frames it picks show the object, with boxes of the item."""
+    from mmtao.utils import register_all_modules
+    register_all_modules()
+    ds = GOT10kDataset(
+        data_root=synthetic_world,
+        pipeline=[dict(type='SOTPairSampling', frame_range=5)])
+    np.random.seed(0)
+    for video_idx in range(ds.num_videos):
+        item = ds.get_video_info(video_idx)
+        out = ds[video_idx]
+        assert out['with_mask'] is True
+        for frame in out['frames']:
+            i = frame['frame_id']
+            assert item['visible'][i]
+            assert frame['img_path'] == item['img_paths'][i]
+            np.testing.assert_allclose(frame['instances'][0]['bbox'],
+                                       item['bboxes'][i])
+            assert frame['instances'][0]['mask'] == item['mask_paths'][i]
