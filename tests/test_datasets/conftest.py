@@ -1,8 +1,17 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import os.path as osp
+import sys
 
-import numpy as np
 import pytest
+
+# Same value as tests/conftest.py: other test folders import REPO_ROOT from
+# whichever ``conftest`` module Python has cached.
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# Lets test modules in sub-folders import the layout writers by a unique
+# module name (``sot_layouts``) instead of ``conftest``.
+if osp.dirname(osp.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 
 @pytest.fixture(scope='session')
@@ -13,50 +22,3 @@ def synthetic_world(tmp_path_factory) -> str:
     SyntheticWorldGenerator(
         img_size=(96, 72), num_frames=12, seed=3).generate(root, 4)
     return root
-
-
-def write_got10k_seq(root: str,
-                     name: str,
-                     boxes,
-                     absence=None,
-                     cover=None,
-                     size=(40, 30),
-                     num_frames=None) -> str:
-    """Write one GOT-10k-layout sequence with flat grey frames."""
-    import cv2
-    seq = osp.join(root, name)
-    import os
-    os.makedirs(seq, exist_ok=True)
-    n = num_frames if num_frames is not None else len(boxes)
-    for i in range(n):
-        img = np.full((size[1], size[0], 3), 10 * i, np.uint8)
-        cv2.imwrite(osp.join(seq, f'{i + 1:08d}.jpg'), img)
-    with open(osp.join(seq, 'groundtruth.txt'), 'w') as f:
-        f.write(''.join(line + '\n' for line in boxes))
-    if absence is not None:
-        with open(osp.join(seq, 'absence.label'), 'w') as f:
-            f.write(''.join(f'{v}\n' for v in absence))
-    if cover is not None:
-        with open(osp.join(seq, 'cover.label'), 'w') as f:
-            f.write(''.join(f'{v}\n' for v in cover))
-    return seq
-
-
-def write_frames(folder: str, names, size=(32, 24)) -> None:
-    """Write flat frames (value 10 * i) named ``names`` into ``folder``."""
-    import os
-
-    import cv2
-    os.makedirs(folder, exist_ok=True)
-    for i, name in enumerate(names):
-        cv2.imwrite(
-            osp.join(folder, name),
-            np.full((size[1], size[0], 3), (10 * i) % 256, np.uint8))
-
-
-def write_text(path: str, text: str) -> str:
-    import os
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    with open(path, 'w') as f:
-        f.write(text)
-    return path

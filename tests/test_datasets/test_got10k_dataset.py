@@ -4,7 +4,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from conftest import write_got10k_seq
+from sot_layouts import write_got10k_seq
 
 from mmtao.datasets import GOT10kDataset
 

@@ -3,7 +3,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from conftest import write_frames, write_text
+from sot_layouts import write_frames, write_text
 
 from mmtao.datasets import OxUvADataset
 

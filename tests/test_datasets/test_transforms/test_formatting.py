@@ -49,7 +49,7 @@ def test_contract_sample_with_resize(synthetic_world):
 
 
 def test_nan_box_and_loaded_annotations(tmp_path):
-    from conftest import write_got10k_seq
+    from sot_layouts import write_got10k_seq
     root = str(tmp_path)
     write_got10k_seq(root, 'seq', ['4,6,10,8'], num_frames=2, size=(40, 30))
     with open(osp.join(root, 'list.txt'), 'w') as f:
