@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmtao.utils import check_checkpoint_matches, register_all_modules
+from mmtao.utils.dist import init_cpu_dist
 
 
 def parse_args() -> argparse.Namespace:
@@ -96,6 +97,9 @@ def main() -> None:
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
+
+    # CPU-only DDP (gloo): mmengine's own init needs CUDA
+    init_cpu_dist(args.launcher, cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

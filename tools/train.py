@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmtao.utils import register_all_modules
+from mmtao.utils.dist import init_cpu_dist
 
 
 def parse_args() -> argparse.Namespace:
@@ -107,6 +108,9 @@ def main() -> None:
                 f'--resume checkpoint not found: {args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume
+
+    # CPU-only DDP (gloo): mmengine's own init needs CUDA
+    init_cpu_dist(args.launcher, cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

@@ -11,7 +11,7 @@ from mmdet.structures.bbox import scale_boxes
 from conftest import REPO_ROOT
 from mmtao.apis import SOTInferencer, init_tracker
 
-TINY_TAO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao.py')
+TINY_TAO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao_got10k.py')
 
 
 @pytest.fixture(scope='module')

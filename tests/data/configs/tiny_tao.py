@@ -1,9 +1,6 @@
 # A tiny tracker (ResNet-18 with 8 base channels, 16-channel FPN) built from
-# the paper's model config, for tests of the inference API and the demo.
+# the paper's model config (model only; tiny_tao_got10k.py adds the data).
 _base_ = '../../../configs/_base_/models/tao_mask-rcnn_r50_fpn.py'
-
-default_scope = 'mmtao'
-custom_imports = dict(imports=['mmtao'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(
@@ -26,8 +23,3 @@ model = dict(
             recover_iou=0.3,
             recover_frames=30)))
 
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(96, 64), keep_ratio=True),
-    dict(type='PackDetInputs')
-]

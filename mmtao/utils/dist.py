@@ -1,0 +1,39 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+
+
+def init_cpu_dist(launcher: str, cfg: Config) -> None:
+    """Start the process group of a ``--launcher pytorch`` run on a machine
+    without CUDA.
+
+    mmengine 0.10.7's ``init_dist`` calls ``torch.cuda.set_device`` before
+    ``init_process_group`` whatever the backend, which fails on a CPU build
+    of torch. The Runner skips its own initialisation when a group exists,
+    so starting it here (with ``env_cfg.dist_cfg.backend``, default 'gloo')
+    makes CPU-only multi-process training and testing work unchanged. The
+    Runner's default DDP wrapper also passes ``device_ids=[LOCAL_RANK]``,
+    which DDP refuses for CPU modules: unless the config sets its own
+    ``model_wrapper_cfg``, one with ``device_ids=None`` is set.
+
+    Args:
+        launcher (str): The ``--launcher`` argument.
+        cfg (Config): The run's config.
+    """
+    if launcher != 'pytorch' or torch.cuda.is_available() \
+            or torch_dist.is_initialized():
+        return
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get(
+        'backend', 'gloo')
+    if backend == 'nccl':
+        raise ValueError('env_cfg.dist_cfg.backend is nccl but there is no '
+                         'CUDA device: use --cfg-options '
+                         'env_cfg.dist_cfg.backend=gloo on CPU')
+    torch_dist.init_process_group(backend=backend)
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))

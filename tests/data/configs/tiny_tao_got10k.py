@@ -1,0 +1,19 @@
+# The tiny tracker evaluated on a folder in GOT-10k layout (end-to-end tests
+# of tools/test.py). Pass the folder with
+# --cfg-options test_dataloader.dataset.data_root=DIR
+_base_ = [
+    './tiny_tao.py', '../../../configs/_base_/datasets/got10k.py',
+    'mmdet::_base_/default_runtime.py'
+]
+default_scope = 'mmtao'
+custom_imports = dict(imports=['mmtao'], allow_failed_imports=False)
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(96, 64), keep_ratio=True),
+    dict(type='PackSOTInputs')
+]
+test_dataloader = dict(
+    num_workers=0, dataset=dict(data_root='', pipeline=test_pipeline))
+val_dataloader = test_dataloader
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
