@@ -307,7 +307,7 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             gt_bbox_ori=bbox,
             visible=bool(ann['visible'][frame_idx]),
             instances=instances,
-            gt_mask_ori=mask_paths[frame_idx] if mask_paths else None)
+            mask_path=mask_paths[frame_idx] if mask_paths else None)
 
     def get_data_info(self, idx: int) -> dict:
         """Train mode: the whole video ``idx``; test mode: frame ``idx``."""

@@ -20,7 +20,8 @@ class PackSOTInputs(PackDetInputs):
 
     - keeps the tracking meta keys (``frame_id``, ``video_id``,
       ``video_length``, ``seq_name``, ``gt_bbox_ori``, ``visible``, and
-      ``gt_mask_ori``: the mask as a PNG path or RLE dict, for mask metrics);
+      ``mask_path``: the ground-truth mask as a 0/255 PNG path or a COCO
+      RLE dict (VOS datasets), None without mask, for mask metrics);
     - always gives ``gt_instances`` exactly one box in input (resized)
       coordinates, ``bboxes: Tensor[1, 4]`` xyxy and ``labels:
       LongTensor[1]`` zeros. The box is ``gt_bboxes`` when an earlier
@@ -42,7 +43,7 @@ class PackSOTInputs(PackDetInputs):
                                     'img_shape', 'scale_factor', 'flip',
                                     'flip_direction', 'frame_id', 'video_id',
                                     'video_length', 'seq_name', 'gt_bbox_ori',
-                                    'visible', 'gt_mask_ori')
+                                    'visible', 'mask_path')
     ) -> None:
         super().__init__(meta_keys=meta_keys)
 

@@ -44,8 +44,8 @@ def test_contract_sample_with_resize(synthetic_world):
     np.testing.assert_allclose(ds_.gt_instances.bboxes[0].numpy(), xyxy * 0.5)
     assert ds_.gt_instances.labels.tolist() == [0]
     assert ds_.gt_instances.labels.dtype == torch.long
-    assert ds_.gt_mask_ori == osp.join(synthetic_world, 'SYN_Train_000002',
-                                       'masks', '00000002.png')
+    assert ds_.mask_path == osp.join(synthetic_world, 'SYN_Train_000002',
+                                     'masks', '00000002.png')
 
 
 def test_nan_box_and_loaded_annotations(tmp_path):
