@@ -284,7 +284,9 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             ``video_length``, ``seq_name``, ``gt_bbox_ori``
             (np.ndarray[4] float32 xyxy, all-NaN without a box),
             ``visible`` (bool), ``instances`` (one mmdet instance with the
-            box when there is one, else empty), ``mask_path`` (str or None).
+            box when there is one, else empty), ``mask_path`` (the
+            frame's ground-truth mask in original coordinates: a 0/255 PNG
+            path, a COCO RLE dict for VOS datasets, or None).
         """
         ann = self.get_ann_infos_by_video(video_idx)
         record = self._record(video_idx)
