@@ -107,16 +107,23 @@ class TemplateAttentionNeck(BaseModule):
                 -1, keepdim=True).clamp(min=self.eps)
         elif self.normalize == 'cosine':
             templates = F.normalize(templates, dim=-1, eps=self.eps)
+        one_image = feats[0].size(0) == 1
         maps = []
         for feat in feats:
             if feat.size(1) != templates.size(1):
                 raise ValueError(
                     f'templates have D={templates.size(1)} but a neck level '
                     f'has {feat.size(1)} channels')
-            feat = feat[batch_inds]
-            sim = (feat * templates[:, :, None, None]).sum(1, keepdim=True)
+            if one_image:
+                # K templates on one image: one (K x D) @ (D x HW) product
+                sim = torch.einsum('chw,kc->khw', feat[0], templates)
+            else:
+                sim = torch.einsum('kchw,kc->khw', feat[batch_inds],
+                                   templates)
+            sim = sim[:, None]
             if self.normalize == 'cosine':
-                sim = sim / feat.norm(dim=1, keepdim=True).clamp(min=self.eps)
+                norm = feat.norm(dim=1, keepdim=True).clamp(min=self.eps)
+                sim = sim / (norm if one_image else norm[batch_inds])
             maps.append(sim)
         return maps
 
@@ -136,6 +143,9 @@ class TemplateAttentionNeck(BaseModule):
         """
         batch_inds = self._batch_inds(feats[0], templates, batch_inds)
         maps = self.similarity(feats, templates, batch_inds)
+        if feats[0].size(0) == 1:
+            # broadcasting (1, D, H, W) * (K, 1, H, W) avoids an indexed copy
+            return tuple(feat * sim for feat, sim in zip(feats, maps))
         return tuple(
             feat[batch_inds] * sim for feat, sim in zip(feats, maps))
 
