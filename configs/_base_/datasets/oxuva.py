@@ -8,5 +8,10 @@ data_root = 'data/oxuva/'
 val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='OxUvAMetric', score_thr=0.5)
+val_evaluator = dict(
+    _delete_=True,
+    type='OxUvAMetric',
+    score_thr=0.5,
+    # labels exist once a second: only those frames are assessed
+    sparse_annotations=True)
 test_evaluator = val_evaluator

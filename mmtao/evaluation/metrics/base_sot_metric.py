@@ -109,6 +109,8 @@ class BaseSOTMetric(BaseMetric):
                 pred_bbox=(bboxes[0].astype(np.float64)
                            if len(bboxes) else np.full(4, np.nan)),
                 pred_score=float(scores[0]) if len(scores) else 0.0,
+                # sparse benchmarks (OxUvA: 1 Hz) flag the labelled frames
+                annotated=sample.get('annotated'),
                 time=frame_time)
             record.update(self.extra_record(sample, pred))
             self.results.append(record)
@@ -158,8 +160,9 @@ class BaseSOTMetric(BaseMetric):
             list[dict]: Per video: ``video_id``, ``seq_name``, ``img_size``
             (W, H), ``pred_bboxes`` (N, 4) xyxy (NaN rows = no box),
             ``pred_scores`` (N, ), ``gt_bboxes`` (N, 4), ``visible`` (N, ),
-            ``times`` (N, ) seconds (NaN unknown), ``img_paths`` and
-            ``records`` (the frame records, in frame order).
+            ``times`` (N, ) seconds (NaN unknown), ``annotated`` (N, ) bool
+            or None when the samples carry no ``annotated`` flag,
+            ``img_paths`` and ``records`` (the frame records, in order).
         """
         by_video = defaultdict(dict)
         for r in results:
@@ -193,6 +196,9 @@ class BaseSOTMetric(BaseMetric):
                         np.nan if r['time'] is None else r['time']
                         for r in recs
                     ]),
+                    annotated=None if any(
+                        r['annotated'] is None for r in recs) else np.array(
+                            [r['annotated'] for r in recs], bool),
                     img_paths=[r['img_path'] for r in recs],
                     records=recs))
         return videos

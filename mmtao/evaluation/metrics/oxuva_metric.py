@@ -22,8 +22,16 @@ class OxUvAMetric(BaseSOTMetric):
     split at its last ``_`` into video and object (``vid0001_obj0000``),
     names without ``_`` get the object ``obj0000``.
 
+    OxUvA labels one frame a second; only labelled frames are assessed.
+    With ``sparse_annotations=True`` every sample must carry the metainfo
+    flag ``annotated`` (True on labelled frames, present or absent) and a
+    missing flag is an error; with False, every frame counts as labelled
+    (datasets annotated densely).
+
     Args:
         score_thr (float): Presence threshold. Defaults to 0.5.
+        sparse_annotations (bool): Require the ``annotated`` flag. Defaults
+            to False.
         iou_thr (float): IoU of a TP. Defaults to 0.5.
         outfile_prefix (str, optional): Output directory.
         format_only (bool): Only write the CSVs.
@@ -34,6 +42,7 @@ class OxUvAMetric(BaseSOTMetric):
 
     def __init__(self,
                  score_thr: float = 0.5,
+                 sparse_annotations: bool = False,
                  iou_thr: float = 0.5,
                  outfile_prefix: Optional[str] = None,
                  format_only: bool = False,
@@ -41,6 +50,7 @@ class OxUvAMetric(BaseSOTMetric):
                  prefix: Optional[str] = None) -> None:
         super().__init__(outfile_prefix, format_only, collect_device, prefix)
         self.score_thr = score_thr
+        self.sparse_annotations = sparse_annotations
         self.iou_thr = iou_thr
 
     @staticmethod
@@ -65,10 +75,23 @@ class OxUvAMetric(BaseSOTMetric):
                   f'{out_dir}', logger='current')
         if self.format_only or not self.has_ground_truth(videos):
             return {}
-        res = eval_oxuva([v['pred_bboxes'] for v in videos],
-                         [v['pred_scores'] for v in videos],
-                         [v['gt_bboxes'] for v in videos],
-                         [v['visible'] for v in videos],
+        keep = []
+        for v in videos:
+            if v['annotated'] is None:
+                if self.sparse_annotations:
+                    raise KeyError(
+                        f"OxUvAMetric: the samples of {v['seq_name']} carry "
+                        "no 'annotated' metainfo flag; with "
+                        'sparse_annotations=True it tells labelled absent '
+                        'frames from unlabelled ones')
+                keep.append(np.ones(len(v['visible']), bool))
+            else:
+                keep.append(v['annotated'].copy())
+            keep[-1][0] = True  # the init frame, dropped by skip_first
+        res = eval_oxuva([v['pred_bboxes'][k] for v, k in zip(videos, keep)],
+                         [v['pred_scores'][k] for v, k in zip(videos, keep)],
+                         [v['gt_bboxes'][k] for v, k in zip(videos, keep)],
+                         [v['visible'][k] for v, k in zip(videos, keep)],
                          [v['img_size'] for v in videos],
                          score_thr=self.score_thr,
                          iou_thr=self.iou_thr)

@@ -18,7 +18,8 @@ def frame_sample(video_id: int,
                  score: float = 1.0,
                  img_shape=(100, 100),
                  mask: Optional[np.ndarray] = None,
-                 mask_path: Optional[str] = None) -> dict:
+                 mask_path: Optional[str] = None,
+                 **extra_meta) -> dict:
     """One model output as the Evaluator hands it to ``process``."""
     ds = DetDataSample(
         metainfo=dict(
@@ -31,7 +32,8 @@ def frame_sample(video_id: int,
             img_shape=img_shape,
             gt_bbox_ori=np.asarray(gt_bbox, np.float32),
             visible=visible,
-            mask_path=mask_path))
+            mask_path=mask_path,
+            **extra_meta))
     pred = InstanceData()
     if pred_bbox is None:  # empty prediction
         pred.bboxes = torch.zeros(0, 4)

@@ -73,6 +73,32 @@ def test_oxuva_metric(tmp_path):
     assert rows[3][3] == 'absent'
 
 
+def test_oxuva_metric_sparse_annotations(tmp_path):
+    # frames 1 and 3 are unlabelled (NaN box, not visible): with the
+    # 'annotated' flag they are skipped instead of counting as absent
+    gts = [[0, 0, 10, 10], NAN4, [0, 0, 10, 10], NAN4, NAN4]
+    visible = [True, False, True, False, False]
+    annotated = [True, False, True, False, True]
+    preds = [[0, 0, 10, 10]] * 5
+    scores = [1., .9, .9, .9, .2]
+    samples = [
+        frame_sample(0, t, 5, 'v_o', preds[t], gts[t], visible[t], scores[t],
+                     annotated=annotated[t]) for t in range(5)
+    ]
+    metric = METRICS.build(
+        dict(type='OxUvAMetric', sparse_annotations=True,
+             outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    # assessed: frame 2 (present, correct, .9 -> TP), frame 4 (absent,
+    # .2 -> TN); the unlabelled frames 1, 3 would have been two FPs
+    assert res['oxuva/TPR'] == 1.0 and res['oxuva/TNR'] == 1.0
+    assert res['oxuva/AUC'] == pytest.approx(1.0)
+    for s in samples:
+        del s['annotated']
+    with pytest.raises(KeyError, match="no 'annotated'"):
+        run(metric, samples)
+
+
 def test_vot_lt_metric(tmp_path):
     samples = video_samples(
         0, 'a', [[0, 0, 1, 1], [0, 0, 10, 10], [0, 0, 10, 5], [5, 5, 8, 8]],
