@@ -178,14 +178,30 @@ def test_sot_pair_sampling_edge_cases(video):
         SOTPairSampling()(dict(video, visible=np.ones(3, bool)))
 
 
-def test_pair_pipeline_keeps_boxes_and_masks_aligned(video):
+def _rle_masks(video: dict) -> list:
+    """The fixture masks as COCO RLE dicts (how VOS datasets give them)."""
+    from pycocotools import mask as mask_utils
+    rles = []
+    for path in video['mask_paths']:
+        m = cv2.imread(path, cv2.IMREAD_GRAYSCALE) > 127
+        rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
+        rle['counts'] = rle['counts'].decode('ascii')
+        rles.append(rle)
+    return rles
+
+
+@pytest.mark.parametrize('mask_source', ['png', 'rle'])
+def test_pair_pipeline_keeps_boxes_and_masks_aligned(video, mask_source):
     """Scale/shift jitter, flip, colour: over many random draws the packed
     boxes and masks of both frames agree with the object's pixels."""
     pipeline = _build(dict(type='SOTPairSampling', frame_range=3))
+    item = dict(video)
+    if mask_source == 'rle':
+        item['mask_paths'] = _rle_masks(video)
     np.random.seed(1)
     flips, scales, n = set(), set(), 0
     while n < 40:
-        out = pipeline(dict(video))
+        out = pipeline(dict(item))
         if out is None:  # object cropped away: resampled by the dataset
             continue
         n += 1
