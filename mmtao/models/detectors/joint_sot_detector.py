@@ -183,7 +183,12 @@ class JointSOTDetector(MaskRCNN):
                 np.asarray(sample.metainfo['template_bbox'], np.float32),
                 device=search_inputs.device).reshape(-1, 4)[:1]
             boxes.append(box)
-            metas.append(sample.metainfo)
+            # the template frame's own size bounds its negatives
+            metas.append(
+                dict(
+                    img_shape=sample.metainfo.get('template_img_shape',
+                                                  sample.metainfo[
+                                                      'img_shape'])))
             samples.append(self._class_agnostic(sample))
         templates = self.template_head(template_feats, boxes, metas)
         x = self.neck.attend(search_feats, templates)

@@ -123,6 +123,10 @@ def tracking_pair(shift=6, with_mask=True):
 def test_tracking_loss_decreases_and_reaches_backbone_through_the_solve(
         tiny_tao_cfg, build_model):
     tiny_tao_cfg.train_cfg.track_loss_weight = 2.0
+    # a smaller RoI budget keeps 30 steps fast
+    tiny_tao_cfg.train_cfg.rpn_proposal.nms_pre = 500
+    tiny_tao_cfg.train_cfg.rpn_proposal.max_per_img = 200
+    tiny_tao_cfg.train_cfg.rcnn.sampler.num = 128
     model = build_model(tiny_tao_cfg, seed=0)
     model.train()
     pair, sample = tracking_pair()
@@ -161,13 +165,15 @@ def test_tracking_loss_decreases_and_reaches_backbone_through_the_solve(
     torch.testing.assert_close(weighted['track_loss_bbox'],
                                2 * plain['loss_bbox'])
 
-    optim = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+    optim = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     history = []
     for _ in range(30):
         optim.zero_grad()
         loss, _ = model.parse_losses(
             model.loss(data['inputs'], data['data_samples']))
         loss.backward()
+        # as the schedule's clip_grad: the ridge solve can spike gradients
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=10)
         optim.step()
         history.append(loss.item())
     assert np.isfinite(history).all()
