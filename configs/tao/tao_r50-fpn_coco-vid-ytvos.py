@@ -99,6 +99,10 @@ train_dataloader = dict(
         type='ConcatDataset',
         datasets=[det_dataset, vid_dataset, ytvos_dataset]))
 
+# a batch may hold only detection images or only tracking pairs, leaving the
+# other mode's final layers without gradient: DDP must allow that
+find_unused_parameters = True
+
 # evaluation during training: COCO detection (the tracker stays a detector)
 val_evaluator = dict(metric=['bbox', 'segm'])
 test_evaluator = val_evaluator
