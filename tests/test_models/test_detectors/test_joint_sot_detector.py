@@ -362,3 +362,30 @@ def test_sot_frame_before_init_raises(tiny_tao_cfg, build_model):
     data = preprocess(model, [scene()], [sot_sample(5)])
     with pytest.raises(RuntimeError, match='frame 0'):
         model.predict(data['inputs'], data['data_samples'])
+
+
+def test_sot_predict_with_the_registered_temporal_smoother(
+        tiny_tao_cfg, build_model):
+    tiny_tao_cfg.test_cfg.temporal = dict(
+        type='TemporalSmoother',
+        alpha=0.6,
+        low_iou=0.1,
+        recover_iou=0.3,
+        recover_frames=30)
+    model = build_model(tiny_tao_cfg).eval()
+    preds = []
+    for frame_id in range(3):
+        data = preprocess(model, [scene()], [sot_sample(frame_id)])
+        with torch.no_grad():
+            out = model.predict(data['inputs'], data['data_samples'])[0]
+        preds.append(out.pred_track_instances)
+    data = preprocess(model, [scene()], [sot_sample(1)])
+    cands = model.track(data['inputs'], data['data_samples'][0].metainfo,
+                        rescale=True)[0]
+    for pred in preds[1:]:
+        # the pick is one of the candidates, its score re-weighted into
+        # [0, 1] by alpha * c + (1 - alpha) * IoU
+        match = (cands.bboxes - pred.bboxes).abs().sum(1) < 1e-3
+        assert bool(match.any())
+        assert 0 <= float(pred.scores) <= 1
+        assert pred.masks.shape == (1, 192, 256)
