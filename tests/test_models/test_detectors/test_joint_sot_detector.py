@@ -389,3 +389,28 @@ def test_sot_predict_with_the_registered_temporal_smoother(
         assert bool(match.any())
         assert 0 <= float(pred.scores) <= 1
         assert pred.masks.shape == (1, 192, 256)
+
+
+def test_other_pyramid_shapes_work(tiny_tao_cfg, build_model):
+    # FPN from C3 (strides 8..64, 4 outputs, 24 channels): the template head
+    # takes the RoI extractor's strides, attention any channel count
+    cfg = tiny_tao_cfg
+    cfg.neck.neck.update(start_level=1, num_outs=4, out_channels=24)
+    cfg.rpn_head.update(in_channels=24, feat_channels=24)
+    cfg.rpn_head.anchor_generator.strides = [8, 16, 32, 64]
+    for key in ('bbox_roi_extractor', 'mask_roi_extractor'):
+        cfg.roi_head[key].update(out_channels=24, featmap_strides=[8, 16, 32])
+    cfg.roi_head.bbox_head.in_channels = 24
+    cfg.roi_head.mask_head.in_channels = 24
+    model = build_model(cfg)
+    assert model.template_head.featmap_strides == (8, 16, 32)
+    model.train()
+    pair, sample = tracking_pair()
+    data = model.data_preprocessor(
+        dict(inputs=[pair], data_samples=[sample]), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert torch.isfinite(model.parse_losses(losses)[0])
+    model.eval()
+    img = preprocess(model, [scene()], [det_sample(96, 128)])['inputs']
+    assert model.init(img, init_boxes()).shape == (3, 24)
+    assert [len(r) for r in model.track(img)] == [8, 8, 8]
