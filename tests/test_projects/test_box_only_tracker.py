@@ -8,6 +8,7 @@ weights for tracking boxes, and mmdet's ``bbox_overlaps`` for the GOT-10k
 numbers.
 """
 import copy
+import functools
 import os.path as osp
 
 import mmdet
@@ -16,10 +17,12 @@ import pytest
 import torch
 from mmdet.models.detectors import FasterRCNN
 from mmdet.structures import DetDataSample
+from mmdet.structures.mask import BitmapMasks
 from mmdet.structures.bbox import bbox_overlaps
 from mmengine import DefaultScope
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.runner import Runner
 from mmengine.runner.checkpoint import load_checkpoint
 from mmengine.structures import InstanceData
 
@@ -32,6 +35,8 @@ PROJECT = osp.join(REPO, 'projects/BoxOnlyTracker/configs')
 MODEL_CFG = osp.join(PROJECT, 'box-only-tracker_r50-fpn.py')
 GOT10K_CFG = osp.join(PROJECT, 'box-only-tracker_r50-fpn_got10k.py')
 OXUVA_CFG = osp.join(PROJECT, 'box-only-tracker_r50-fpn_oxuva.py')
+TRAIN_CFG = osp.join(PROJECT, 'box-only-tracker_r50-fpn_coco-vid-ytvos.py')
+PAPER_TRAIN = osp.join(REPO, 'configs/tao/tao_r50-fpn_coco-vid-ytvos.py')
 TAO_MODEL = osp.join(REPO, 'configs/_base_/models/tao_mask-rcnn_r50_fpn.py')
 MMDET_CONFIGS = osp.join(osp.dirname(mmdet.__file__), '.mim/configs')
 FASTER_RCNN = osp.join(MMDET_CONFIGS, '_base_/models/faster-rcnn_r50_fpn.py')
@@ -76,8 +81,19 @@ def tiny(model_cfg, num_classes=3):
     return m
 
 
+@functools.lru_cache()
+def _fromfile(path):
+    return Config.fromfile(path)
+
+
+def load_cfg(path):
+    """A config as ``Config.fromfile`` gives it (parsed once per path:
+    resolving ``mmdet::`` bases is slow)."""
+    return copy.deepcopy(_fromfile(path))
+
+
 def load_model_cfg(path):
-    return copy.deepcopy(Config.fromfile(path).model)
+    return load_cfg(path).model
 
 
 def build(model_cfg, seed=0):
@@ -129,6 +145,15 @@ def flat(d, prefix=''):
     return out
 
 
+def strip(d, *keys):
+    """A copy of nested dicts / lists without ``keys`` at any depth."""
+    if isinstance(d, dict):
+        return {k: strip(v, *keys) for k, v in d.items() if k not in keys}
+    if isinstance(d, (list, tuple)):
+        return type(d)(strip(v, *keys) for v in d)
+    return d
+
+
 def diff(a, b):
     """Dotted keys whose values differ (registry scopes aside)."""
     fa, fb = flat(a.to_dict()), flat(b.to_dict())
@@ -142,12 +167,15 @@ def diff(a, b):
 @pytest.fixture(scope='module')
 def weights():
     """One random tiny mmdet FasterRCNN and its state dict."""
-    ref = build(tiny(Config.fromfile(FASTER_RCNN).model), seed=1)
+    ref = build(tiny(load_cfg(FASTER_RCNN).model), seed=1)
     return ref, copy.deepcopy(ref.state_dict())
 
 
 def test_configs_build_without_mask_head():
-    cfgs = {p: Config.fromfile(p) for p in (MODEL_CFG, GOT10K_CFG, OXUVA_CFG)}
+    cfgs = {
+        p: load_cfg(p)
+        for p in (MODEL_CFG, GOT10K_CFG, OXUVA_CFG, TRAIN_CFG)
+    }
     for path, cfg in cfgs.items():
         assert cfg.load_from == FASTER_RCNN_URL, path
         assert cfg.default_scope == 'mmtao'
@@ -158,7 +186,7 @@ def test_configs_build_without_mask_head():
         assert 'mask_thr_binary' not in cfg.model.test_cfg.track.rcnn
     model_cfg = cfgs[MODEL_CFG].model
     # mmdet's Faster R-CNN with the tracker's components and nothing else
-    ref = Config.fromfile(FASTER_RCNN).model
+    ref = load_cfg(FASTER_RCNN).model
     assert diff(model_cfg, ref) - {
         k for k in flat(model_cfg.to_dict())
         if k.startswith(('neck.', 'template_head.', 'test_cfg.track.',
@@ -172,7 +200,7 @@ def test_configs_build_without_mask_head():
     }
     assert model_cfg.neck.neck.to_dict() == ref.neck.to_dict()
     # the tracker settings are the paper model's, minus the mask options
-    tao = Config.fromfile(TAO_MODEL).model
+    tao = load_cfg(TAO_MODEL).model
     assert model_cfg.template_head.to_dict() == tao.template_head.to_dict()
     assert model_cfg.neck.normalize == tao.neck.normalize
     tao_track = tao.test_cfg.track.to_dict()
@@ -180,7 +208,7 @@ def test_configs_build_without_mask_head():
     assert model_cfg.test_cfg.track.to_dict() == tao_track
     # the test configs reuse the dataset bases, adding the smoother only
     for path, dataset in ((GOT10K_CFG, 'got10k'), (OXUVA_CFG, 'oxuva')):
-        base = Config.fromfile(
+        base = load_cfg(
             osp.join(REPO, f'configs/_base_/datasets/{dataset}.py'))
         for key in ('test_dataloader', 'test_evaluator', 'test_cfg'):
             assert cfgs[path][key].to_dict() == base[key].to_dict(), key
@@ -190,7 +218,7 @@ def test_configs_build_without_mask_head():
             'test_cfg.temporal.recover_frames'
         }
         assert cfgs[path].model.test_cfg.temporal.to_dict() == \
-            Config.fromfile(osp.join(
+            load_cfg(osp.join(
                 REPO, f'configs/tao/tao_r50-fpn_{dataset}.py')
             ).model.test_cfg.temporal.to_dict()
 
@@ -308,7 +336,7 @@ def sot_sample(frame_id, gt_ori, video_length=3):
 
 def test_sot_predict_feeds_got10k_metric(weights, tmp_path):
     _, state = weights
-    cfg = Config.fromfile(GOT10K_CFG)
+    cfg = load_cfg(GOT10K_CFG)
     model = build(tiny(copy.deepcopy(cfg.model)), seed=7)
     model.load_state_dict(state, strict=False)
     assert model.test_cfg.temporal.type == 'TemporalSmoother'
@@ -365,3 +393,83 @@ def test_sot_predict_feeds_got10k_metric(weights, tmp_path):
         written,
         np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], 1),
         atol=1e-3)
+
+
+def test_training_config_is_the_paper_recipe_without_masks(tmp_path):
+    cfg = load_cfg(TRAIN_CFG)
+    paper = load_cfg(PAPER_TRAIN)
+    assert cfg.model.to_dict() == load_model_cfg(MODEL_CFG).to_dict()
+    # the paper's data, schedule and sampler; every mask load switched off
+    changed = diff(
+        Config(dict(d=cfg.train_dataloader)),
+        Config(dict(d=paper.train_dataloader)))
+    assert changed == {'d.dataset.datasets'}  # lists of dicts: see below
+    for ours, theirs in zip(cfg.train_dataloader.dataset.datasets,
+                            paper.train_dataloader.dataset.datasets):
+        ours, theirs = ours.to_dict(), theirs.to_dict()
+        if ours['type'] == 'CocoDataset':
+            # mmdet's COCO Faster R-CNN training set, exactly
+            mmdet_det = load_cfg(
+                osp.join(MMDET_CONFIGS, 'faster_rcnn',
+                         'faster-rcnn_r50_fpn_1x_coco.py'))
+            ref = mmdet_det.train_dataloader.dataset.to_dict()
+            # backend_args=None (local files) is the default anyway
+            assert strip(ours, 'backend_args') == strip(
+                ref, 'backend_args', '_scope_')
+            theirs['pipeline'][1].pop('with_mask')
+        else:
+            assert ours['pipeline'][1]['transforms'][1].pop('with_mask') \
+                is False
+            theirs['pipeline'][1]['transforms'][1].pop('with_mask')
+        assert ours == theirs
+    for key in ('train_cfg', 'optim_wrapper', 'param_scheduler',
+                'default_hooks', 'log_processor'):
+        assert not diff(Config({key: cfg[key]}), Config({key: paper[key]}))
+    assert cfg.val_evaluator.metric == 'bbox'
+    # mmengine's Runner takes it (its loops, dataloaders and evaluators
+    # must be consistent; datasets and load_from are read only in train())
+    cfg.work_dir = str(tmp_path)
+    cfg.model.backbone.init_cfg = None
+    runner = Runner.from_cfg(cfg)
+    assert isinstance(runner.model, JointSOTDetector)
+    assert not runner.model.with_mask
+
+
+def test_joint_loss_trains_boxes_only(weights):
+    _, state = weights
+    model = build(tiny(load_model_cfg(MODEL_CFG)), seed=8)
+    model.load_state_dict(state, strict=False)
+    model.train()
+    det = DetDataSample(
+        metainfo=dict(
+            img_shape=(96, 128), ori_shape=(96, 128), scale_factor=(1., 1.)))
+    det.gt_instances = InstanceData(
+        bboxes=torch.tensor([[15., 20., 55., 60.]]), labels=torch.tensor([2]))
+    # a pair with a mask (YouTube-VOS): the mask is simply not used
+    template = scene()
+    search = torch.roll(template, shifts=(6, 6), dims=(1, 2))
+    pair = DetDataSample(
+        metainfo=dict(
+            img_shape=(96, 128), ori_shape=(96, 128), scale_factor=(1., 1.),
+            template_bbox=np.array([15., 20., 55., 60.], np.float32),
+            with_mask=True))
+    mask = np.zeros((1, 96, 128), np.uint8)
+    mask[0, 26:66, 21:61] = 1
+    pair.gt_instances = InstanceData(
+        bboxes=torch.tensor([[21., 26., 61., 66.]]),
+        labels=torch.zeros(1, dtype=torch.long),
+        masks=BitmapMasks(mask, 96, 128))
+    data = model.data_preprocessor(
+        dict(inputs=[scene(seed=1), torch.stack([template, search])],
+             data_samples=[det, pair]), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert {k for k in losses if 'loss' in k} == {
+        f'{p}_{k}' for p in ('det', 'track')
+        for k in ('loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox')
+    }
+    loss, _ = model.parse_losses(losses)
+    loss.backward()
+    head = model.roi_head.bbox_head
+    assert head.fc_cls_track.weight.grad.abs().sum() > 0
+    assert head.fc_cls.weight.grad.abs().sum() > 0
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
