@@ -17,7 +17,8 @@ custom_imports = dict(imports=['mmtao'], allow_failed_imports=False)
 # OpenMMLab's COCO Faster R-CNN R50-FPN 1x (box AP 37.4), the starting point
 # of training; tools/test.py replaces it with the checkpoint it is given
 load_from = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/' \
-    'faster_rcnn_r50_fpn_1x_coco/faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth'
+    'faster_rcnn_r50_fpn_1x_coco/' \
+    'faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth'
 
 model = dict(
     # the mmdet base marks this dict _scope_='mmdet'; mmtao's registry is a
