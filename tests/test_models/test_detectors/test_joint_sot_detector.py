@@ -240,12 +240,13 @@ def test_k_templates_in_one_pass_equal_k_single_runs(tiny_tao_cfg,
         single_t = model.init(first, boxes[k])
         torch.testing.assert_close(single_t[0], templates[k])
         alone = model.track(second)[0]
-        assert len(alone) == len(together[k]) == 8
+        k_cands = model.test_cfg.track.rcnn.max_per_img
+        assert len(alone) == len(together[k]) == k_cands
         torch.testing.assert_close(
             alone.bboxes, together[k].bboxes, rtol=1e-4, atol=1e-3)
         torch.testing.assert_close(
             alone.scores, together[k].scores, rtol=1e-4, atol=1e-5)
-        assert alone.masks.shape == (8, 96, 128)
+        assert alone.masks.shape == (k_cands, 96, 128)
         assert alone.masks.dtype == torch.bool
         assert (alone.masks != together[k].masks).float().mean() < 1e-3
         assert torch.all(alone.scores[:-1] >= alone.scores[1:])
@@ -413,4 +414,5 @@ def test_other_pyramid_shapes_work(tiny_tao_cfg, build_model):
     model.eval()
     img = preprocess(model, [scene()], [det_sample(96, 128)])['inputs']
     assert model.init(img, init_boxes()).shape == (3, 24)
-    assert [len(r) for r in model.track(img)] == [8, 8, 8]
+    k_cands = model.test_cfg.track.rcnn.max_per_img
+    assert [len(r) for r in model.track(img)] == [k_cands] * 3
