@@ -48,7 +48,8 @@ class JointSOTDetector(MaskRCNN):
         test_cfg (dict or ConfigDict): mmdet's ``rpn`` / ``rcnn`` for
             detection, ``track=dict(rpn=..., rcnn=...)`` for tracking (a
             smaller proposal budget; ``rcnn.max_per_img`` is the number of
-            candidates k) and ``temporal`` (a ``TemporalSmoother`` config or
+            candidates k; ``with_mask=False`` skips the candidates' masks
+            for box-only use) and ``temporal`` (a ``TemporalSmoother`` config or
             None).
         data_preprocessor (dict or ConfigDict, optional): Usually a
             ``JointDataPreprocessor`` config.
@@ -315,7 +316,12 @@ class JointSOTDetector(MaskRCNN):
         rpn_results_list = self.rpn_head.predict_by_feat(
             *rpn_outs, batch_img_metas=metas, cfg=track_cfg.rpn)
         return self.roi_head.predict_track(
-            x, metas, rpn_results_list, track_cfg.rcnn, rescale=rescale)
+            x,
+            metas,
+            rpn_results_list,
+            track_cfg.rcnn,
+            rescale=rescale,
+            with_mask=track_cfg.get('with_mask', True))
 
     # ------------------------------------------------------------------ #
     # test loop
@@ -360,7 +366,7 @@ class JointSOTDetector(MaskRCNN):
             self.init(img, bbox, meta)
             bbox = scale_boxes(bbox.clone(), scale)
             mask = self._box_mask(bbox[0], ori_h, ori_w) \
-                if self.with_mask else None
+                if self._track_masks else None
             state.clear()
             state['smoother'] = None
             temporal = self.test_cfg.get('temporal')
@@ -397,6 +403,11 @@ class JointSOTDetector(MaskRCNN):
         if mask is not None:
             pred.masks = mask.reshape(1, ori_h, ori_w).bool()
         sample.pred_track_instances = pred
+
+    @property
+    def _track_masks(self) -> bool:
+        """bool: Whether ``track`` returns masks."""
+        return self.with_mask and self.test_cfg.track.get('with_mask', True)
 
     @staticmethod
     def _box_mask(bbox: Tensor, h: int, w: int) -> Tensor:

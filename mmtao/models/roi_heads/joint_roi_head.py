@@ -109,7 +109,8 @@ class JointRoIHead(StandardRoIHead):
                       batch_img_metas: List[dict],
                       rpn_results_list: InstanceList,
                       rcnn_test_cfg: OptConfigType = None,
-                      rescale: bool = False) -> InstanceList:
+                      rescale: bool = False,
+                      with_mask: bool = True) -> InstanceList:
         """Class-agnostic candidates of the tracked objects.
 
         Args:
@@ -121,6 +122,9 @@ class JointRoIHead(StandardRoIHead):
                 the detection ``test_cfg``.
             rescale (bool): Return boxes and masks in original image
                 coordinates. Defaults to False.
+            with_mask (bool): Predict masks (when the head has a mask
+                branch). Box-only consumers can skip the mask branch.
+                Defaults to True.
 
         Returns:
             list[:obj:`InstanceData`]: Per template ``bboxes`` (k, 4),
@@ -128,6 +132,7 @@ class JointRoIHead(StandardRoIHead):
             ``masks`` (k, H, W), sorted by score.
         """
         cfg = self.test_cfg if rcnn_test_cfg is None else rcnn_test_cfg
+        with_mask = with_mask and self.with_mask
         with self.tracking(cfg):
             # as mmdet's StandardRoIHead.predict: boxes stay in input
             # coordinates for the mask head, which rescales both
@@ -136,8 +141,8 @@ class JointRoIHead(StandardRoIHead):
                 batch_img_metas,
                 rpn_results_list,
                 cfg,
-                rescale=rescale and not self.with_mask)
-            if self.with_mask:
+                rescale=rescale and not with_mask)
+            if with_mask:
                 results_list = self.predict_mask(
                     x, batch_img_metas, results_list, rescale=rescale)
         for i, results in enumerate(results_list):

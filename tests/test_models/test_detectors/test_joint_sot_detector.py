@@ -416,3 +416,21 @@ def test_other_pyramid_shapes_work(tiny_tao_cfg, build_model):
     assert model.init(img, init_boxes()).shape == (3, 24)
     k_cands = model.test_cfg.track.rcnn.max_per_img
     assert [len(r) for r in model.track(img)] == [k_cands] * 3
+
+
+def test_box_only_tracking_skips_the_mask_branch(tiny_tao_cfg, build_model):
+    tiny_tao_cfg.test_cfg.track.with_mask = False
+    model = build_model(tiny_tao_cfg).eval()
+    data = preprocess(model, [scene()], [det_sample(96, 128)])
+    model.init(data['inputs'], init_boxes()[:1])
+    boxes_only = model.track(data['inputs'])[0]
+    assert 'masks' not in boxes_only
+    model.test_cfg.track.with_mask = True
+    with_masks = model.track(data['inputs'])[0]
+    assert 'masks' in with_masks
+    torch.testing.assert_close(boxes_only.bboxes, with_masks.bboxes)
+    model.test_cfg.track.with_mask = False
+    for frame_id in range(2):
+        data = preprocess(model, [scene()], [sot_sample(frame_id)])
+        out = model.predict(data['inputs'], data['data_samples'])[0]
+        assert 'masks' not in out.pred_track_instances
