@@ -7,10 +7,12 @@ import pytest
 from mmengine.config import Config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TAO_MODEL = osp.join(REPO_ROOT, 'configs/_base_/models/tao_mask-rcnn_r50_fpn.py')
+TAO_MODEL = osp.join(REPO_ROOT,
+                     'configs/_base_/models/tao_mask-rcnn_r50_fpn.py')
 # mmdet's own Mask R-CNN config, the base of the paper's model config
 MMDET_MODEL = osp.join(
-    osp.dirname(mmdet.__file__), '.mim/configs/_base_/models/mask-rcnn_r50_fpn.py')
+    osp.dirname(mmdet.__file__),
+    '.mim/configs/_base_/models/mask-rcnn_r50_fpn.py')
 
 # ResNet-18 at 1/8 width, 16-channel FPN, 32-d fcs: a Mask R-CNN of the
 # real structure that runs in milliseconds on 64-128 px images.

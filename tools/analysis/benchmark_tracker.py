@@ -101,8 +101,8 @@ def main():
     g = torch.Generator().manual_seed(0)
     raw = torch.randint(0, 256, (3, h, w), dtype=torch.uint8, generator=g)
     sample = DetDataSample(
-        metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
-                      scale_factor=(1., 1.)))
+        metainfo=dict(
+            img_shape=(h, w), ori_shape=(h, w), scale_factor=(1., 1.)))
     data = model.data_preprocessor(
         dict(inputs=[raw], data_samples=[sample]), False)
     img, samples = data['inputs'], data['data_samples']
@@ -132,12 +132,16 @@ def main():
             return run
 
         fns = {
-            'detect': lambda: model.predict(img, samples),
-            'backbone+FPN': lambda: model.extract_feat(img),
-            'init': lambda: model.init(img, boxes[:1], meta),
-            'template only': lambda: model.template_head(
-                feats, [boxes[:1]], [meta]),
-            'track': track_with(1),
+            'detect':
+            lambda: model.predict(img, samples),
+            'backbone+FPN':
+            lambda: model.extract_feat(img),
+            'init':
+            lambda: model.init(img, boxes[:1], meta),
+            'template only':
+            lambda: model.template_head(feats, [boxes[:1]], [meta]),
+            'track':
+            track_with(1),
         }
         for k in args.num_templates:
             fns[f'track K={k}'] = track_with(k)
@@ -149,10 +153,14 @@ def main():
         print(f'  {name:<14} {t * 1000:8.1f} ms')
     k_lo, k_hi = min(args.num_templates), max(args.num_templates)
     ratios = {
-        'track / (backbone+FPN)': times['track'] / times['backbone+FPN'],
-        'track / detect': times['track'] / times['detect'],
-        'init / track': times['init'] / times['track'],
-        'template only / track': times['template only'] / times['track'],
+        'track / (backbone+FPN)':
+        times['track'] / times['backbone+FPN'],
+        'track / detect':
+        times['track'] / times['detect'],
+        'init / track':
+        times['init'] / times['track'],
+        'template only / track':
+        times['template only'] / times['track'],
         f'time(K={k_hi}) / time(K={k_lo})':
         times[f'track K={k_hi}'] / times[f'track K={k_lo}'],
     }

@@ -49,8 +49,8 @@ class JointSOTDetector(MaskRCNN):
             detection, ``track=dict(rpn=..., rcnn=...)`` for tracking (a
             smaller proposal budget; ``rcnn.max_per_img`` is the number of
             candidates k; ``with_mask=False`` skips the candidates' masks
-            for box-only use) and ``temporal`` (a ``TemporalSmoother`` config or
-            None).
+            for box-only use) and ``temporal`` (a ``TemporalSmoother``
+            config or None).
         data_preprocessor (dict or ConfigDict, optional): Usually a
             ``JointDataPreprocessor`` config.
         init_cfg (dict or list[dict], optional): Initialization config.
@@ -98,9 +98,10 @@ class JointSOTDetector(MaskRCNN):
     # ------------------------------------------------------------------ #
     # training
     # ------------------------------------------------------------------ #
-    def loss(self, batch_inputs: Union[Tensor, Dict[str, Optional[Tensor]]],
-             batch_data_samples: Union[SampleList, Dict[str, SampleList]]
-             ) -> dict:
+    def loss(
+            self, batch_inputs: Union[Tensor, Dict[str, Optional[Tensor]]],
+            batch_data_samples: Union[SampleList, Dict[str,
+                                                       SampleList]]) -> dict:
         """Losses of a mixed detection + tracking batch (contract §4).
 
         Args:
@@ -187,9 +188,8 @@ class JointSOTDetector(MaskRCNN):
             # the template frame's own size bounds its negatives
             metas.append(
                 dict(
-                    img_shape=sample.metainfo.get('template_img_shape',
-                                                  sample.metainfo[
-                                                      'img_shape'])))
+                    img_shape=sample.metainfo.get(
+                        'template_img_shape', sample.metainfo['img_shape'])))
             samples.append(self._class_agnostic(sample))
         templates = self.template_head(template_feats, boxes, metas)
         x = self.neck.attend(search_feats, templates)
@@ -271,8 +271,8 @@ class JointSOTDetector(MaskRCNN):
             raise ValueError('init expects one frame of shape (1, 3, H, W), '
                              f'got {tuple(img.shape)}')
         img_meta = img_meta or self._default_meta(img)
-        bboxes = torch.as_tensor(bboxes, dtype=torch.float32,
-                                 device=img.device)
+        bboxes = torch.as_tensor(
+            bboxes, dtype=torch.float32, device=img.device)
         bboxes = bboxes.reshape(1, 4) if bboxes.dim() == 1 else bboxes
         check_template_bboxes(bboxes, img_meta['img_shape'], 'init bbox')
         feats = self.extract_feat(img)

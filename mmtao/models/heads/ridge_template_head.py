@@ -12,7 +12,8 @@ from torch import Tensor
 from mmtao.registry import MODELS
 
 
-def check_template_bboxes(bboxes: Tensor, img_shape: Sequence[int],
+def check_template_bboxes(bboxes: Tensor,
+                          img_shape: Sequence[int],
                           name: str = 'template bbox') -> None:
     """Raise a ValueError for boxes no template can be taken from.
 
@@ -174,8 +175,8 @@ class RidgeTemplateHead(BaseModule):
             # A zero template would give lambda = 0; keep the system SPD.
             lam = lam.clamp(min=torch.finfo(A.dtype).tiny**0.5)
         else:
-            lam = torch.full(A.shape[:-2], self.reg, dtype=A.dtype,
-                             device=A.device)
+            lam = torch.full(
+                A.shape[:-2], self.reg, dtype=A.dtype, device=A.device)
         lam = lam[..., None, None]
         At = A.transpose(-1, -2)
         if A.size(-2) < dim:

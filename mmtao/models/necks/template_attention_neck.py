@@ -118,8 +118,7 @@ class TemplateAttentionNeck(BaseModule):
                 # K templates on one image: one (K x D) @ (D x HW) product
                 sim = torch.einsum('chw,kc->khw', feat[0], templates)
             else:
-                sim = torch.einsum('kchw,kc->khw', feat[batch_inds],
-                                   templates)
+                sim = torch.einsum('kchw,kc->khw', feat[batch_inds], templates)
             sim = sim[:, None]
             if self.normalize == 'cosine':
                 norm = feat.norm(dim=1, keepdim=True).clamp(min=self.eps)
@@ -146,8 +145,7 @@ class TemplateAttentionNeck(BaseModule):
         if feats[0].size(0) == 1:
             # broadcasting (1, D, H, W) * (K, 1, H, W) avoids an indexed copy
             return tuple(feat * sim for feat, sim in zip(feats, maps))
-        return tuple(
-            feat[batch_inds] * sim for feat, sim in zip(feats, maps))
+        return tuple(feat[batch_inds] * sim for feat, sim in zip(feats, maps))
 
     @staticmethod
     def _batch_inds(feat: Tensor, templates: Tensor,
@@ -165,8 +163,8 @@ class TemplateAttentionNeck(BaseModule):
                 f'{num_templates} templates for {num_imgs} images: pass '
                 'batch_inds to say which image each template attends')
         batch_inds = torch.as_tensor(batch_inds, device=feat.device).long()
-        if batch_inds.shape != (num_templates, ) or (
-                num_templates and int(batch_inds.max()) >= num_imgs):
+        if batch_inds.shape != (num_templates, ) or (num_templates and int(
+                batch_inds.max()) >= num_imgs):
             raise ValueError(f'batch_inds must have shape ({num_templates},) '
                              f'with values < {num_imgs}, got {batch_inds}')
         return batch_inds

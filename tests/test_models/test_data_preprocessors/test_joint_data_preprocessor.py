@@ -28,8 +28,7 @@ def sample(h, w, with_mask, template_bbox=None):
         bboxes=torch.tensor([[2., 3., 20., 30.]]),
         labels=torch.zeros(1, dtype=torch.long))
     if with_mask:
-        s.gt_instances.masks = BitmapMasks(
-            np.ones((1, h, w), np.uint8), h, w)
+        s.gt_instances.masks = BitmapMasks(np.ones((1, h, w), np.uint8), h, w)
     return s
 
 
@@ -50,12 +49,12 @@ def test_mixed_batch_is_split_and_each_group_matches_det_preprocessor():
         sample(33, 64, False),
     ]
     out = joint(
-        dict(inputs=[pairs[0], det[0], pairs[1], det[1]],
-             data_samples=samples), True)
+        dict(
+            inputs=[pairs[0], det[0], pairs[1], det[1]], data_samples=samples),
+        True)
     inputs, data_samples = out['inputs'], out['data_samples']
     assert [s.img_shape for s in data_samples['det']] == [(40, 50), (33, 64)]
-    assert [s.img_shape for s in data_samples['track']] == [(50, 40),
-                                                          (70, 30)]
+    assert [s.img_shape for s in data_samples['track']] == [(50, 40), (70, 30)]
     ref_det = plain(dict(inputs=det, data_samples=None), True)['inputs']
     ref_tpl = plain(
         dict(inputs=[p[0] for p in pairs], data_samples=None), True)['inputs']
@@ -69,10 +68,9 @@ def test_mixed_batch_is_split_and_each_group_matches_det_preprocessor():
         assert s.batch_input_shape == (96, 64)
     # masks padded where they exist, absent where they do not
     assert data_samples['track'][0].gt_instances.masks.masks.shape == (1, 96,
-                                                                     64)
+                                                                       64)
     assert 'masks' not in data_samples['track'][1].gt_instances
-    assert data_samples['det'][0].gt_instances.masks.masks.shape == (1, 64,
-                                                                   64)
+    assert data_samples['det'][0].gt_instances.masks.masks.shape == (1, 64, 64)
 
 
 def test_detection_only_and_test_mode():
@@ -92,7 +90,8 @@ def test_bad_inputs_raise():
     joint = JointDataPreprocessor(**CFG)
     with pytest.raises(ValueError, match=r'inputs\[0\] has shape'):
         joint(
-            dict(inputs=[rand_img(3, 3, 8, 8)],
-                 data_samples=[sample(8, 8, False)]), True)
+            dict(
+                inputs=[rand_img(3, 3, 8, 8)],
+                data_samples=[sample(8, 8, False)]), True)
     with pytest.raises(ValueError, match='one data sample per input'):
         joint(dict(inputs=[rand_img(3, 8, 8)], data_samples=[]), True)

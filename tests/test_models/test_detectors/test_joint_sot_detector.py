@@ -116,8 +116,8 @@ def tracking_pair(shift=6, with_mask=True):
     search = torch.roll(template, shifts=(shift, shift), dims=(1, 2))
     box = [15., 20., 55., 60.]
     moved = [v + shift for v in box]
-    return torch.stack([template, search]), pair_sample(
-        96, 128, box, moved, with_mask)
+    return torch.stack([template,
+                        search]), pair_sample(96, 128, box, moved, with_mask)
 
 
 def test_tracking_loss_decreases_and_reaches_backbone_through_the_solve(
@@ -184,8 +184,8 @@ def test_mixed_batch_loss_and_box_only_pairs(tiny_tao_cfg, build_model):
     model = build_model(tiny_tao_cfg)
     model.train()
     det = DetDataSample(
-        metainfo=dict(img_shape=(96, 128), ori_shape=(96, 128),
-                      scale_factor=(1., 1.)))
+        metainfo=dict(
+            img_shape=(96, 128), ori_shape=(96, 128), scale_factor=(1., 1.)))
     m = np.zeros((1, 96, 128), np.uint8)
     m[0, 20:60, 15:55] = 1
     det.gt_instances = InstanceData(
@@ -195,26 +195,28 @@ def test_mixed_batch_loss_and_box_only_pairs(tiny_tao_cfg, build_model):
     pair_m, sample_m = tracking_pair(4, with_mask=True)
     pair_b, sample_b = tracking_pair(8, with_mask=False)
     data = model.data_preprocessor(
-        dict(inputs=[scene(), pair_m, pair_b],
-             data_samples=[det, sample_m, sample_b]), True)
+        dict(
+            inputs=[scene(), pair_m, pair_b],
+            data_samples=[det, sample_m, sample_b]), True)
     torch.manual_seed(0)
     losses = model.loss(data['inputs'], data['data_samples'])
-    assert {'det_loss_cls', 'det_loss_mask', 'track_loss_cls',
-            'track_loss_mask'} <= set(losses)
+    assert {
+        'det_loss_cls', 'det_loss_mask', 'track_loss_cls', 'track_loss_mask'
+    } <= set(losses)
     # the box-only pair adds nothing to the tracking mask loss: it equals
     # the mask loss of the pair with a mask alone (same sampled RoIs)
     torch.manual_seed(0)
-    model.loss(dict(det=data['inputs']['det']),
-               dict(det=data['data_samples']['det']))
+    model.loss(
+        dict(det=data['inputs']['det']), dict(det=data['data_samples']['det']))
     only_m = model.track_loss(data['inputs']['template'][:1],
                               data['inputs']['search'][:1],
                               data['data_samples']['track'][:1])
-    torch.testing.assert_close(losses['track_loss_mask'],
-                               only_m['loss_mask'])
+    torch.testing.assert_close(losses['track_loss_mask'], only_m['loss_mask'])
     # a batch of box-only pairs: zero mask loss, still in the graph
     losses = model.loss(
-        dict(template=data['inputs']['template'][1:],
-             search=data['inputs']['search'][1:]),
+        dict(
+            template=data['inputs']['template'][1:],
+            search=data['inputs']['search'][1:]),
         dict(track=data['data_samples']['track'][1:]))
     assert float(losses['track_loss_mask']) == 0
     assert losses['track_loss_mask'].requires_grad
@@ -228,8 +230,9 @@ def init_boxes():
 def test_k_templates_in_one_pass_equal_k_single_runs(tiny_tao_cfg,
                                                      build_model):
     model = build_model(tiny_tao_cfg).eval()
-    data = preprocess(model, [scene(), scene(seed=1)],
-                      [det_sample(96, 128), det_sample(96, 128)])
+    data = preprocess(
+        model, [scene(), scene(seed=1)],
+        [det_sample(96, 128), det_sample(96, 128)])
     first, second = data['inputs'][:1], data['inputs'][1:]
     boxes = init_boxes()
     templates = model.init(first, boxes)
@@ -287,8 +290,9 @@ def test_track_before_init_and_bad_batches_raise(tiny_tao_cfg, build_model):
     model.train()
     with pytest.raises(ValueError, match=r'\(2, 3, H, W\)'):
         model.data_preprocessor(
-            dict(inputs=[torch.zeros(3, 2, 3, 8, 8, dtype=torch.uint8)],
-                 data_samples=[DetDataSample()]), True)
+            dict(
+                inputs=[torch.zeros(3, 2, 3, 8, 8, dtype=torch.uint8)],
+                data_samples=[DetDataSample()]), True)
 
 
 @MODELS.register_module(force=True)
@@ -319,16 +323,14 @@ def sot_sample(frame_id, scale=0.5):
 
 
 @pytest.mark.parametrize('temporal', [None, dict(type='_PickLastSmoother')])
-def test_sot_predict_follows_the_contract(tiny_tao_cfg, build_model,
-                                          temporal):
+def test_sot_predict_follows_the_contract(tiny_tao_cfg, build_model, temporal):
     tiny_tao_cfg.test_cfg.temporal = temporal
     model = build_model(tiny_tao_cfg).eval()
     outs = []
     for frame_id, seed in enumerate([0, 0, 1]):
         data = preprocess(model, [scene(seed=seed)], [sot_sample(frame_id)])
         with torch.no_grad():
-            outs.append(model.predict(data['inputs'],
-                                      data['data_samples'])[0])
+            outs.append(model.predict(data['inputs'], data['data_samples'])[0])
     first = outs[0].pred_track_instances
     torch.testing.assert_close(first.bboxes,
                                torch.tensor([[30., 40., 110., 120.]]))
@@ -381,8 +383,8 @@ def test_sot_predict_with_the_registered_temporal_smoother(
             out = model.predict(data['inputs'], data['data_samples'])[0]
         preds.append(out.pred_track_instances)
     data = preprocess(model, [scene()], [sot_sample(1)])
-    cands = model.track(data['inputs'], data['data_samples'][0].metainfo,
-                        rescale=True)[0]
+    cands = model.track(
+        data['inputs'], data['data_samples'][0].metainfo, rescale=True)[0]
     for pred in preds[1:]:
         # the pick is one of the candidates, its score re-weighted into
         # [0, 1] by alpha * c + (1 - alpha) * IoU

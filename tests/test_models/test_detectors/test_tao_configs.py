@@ -8,12 +8,13 @@ from mmengine.config import Config
 
 from mmtao.models.detectors import JointSOTDetector
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 PAPER = 'configs/tao/tao_r50-fpn_coco-vid-ytvos.py'
 MASK_RCNN_URL = (
     'https://download.openmmlab.com/mmdetection/v2.0/mask_rcnn/'
-    'mask_rcnn_r50_fpn_1x_coco/mask_rcnn_r50_fpn_1x_coco_20200205-d4b0c5d6.pth')
+    'mask_rcnn_r50_fpn_1x_coco/mask_rcnn_r50_fpn_1x_coco_20200205-d4b0c5d6.pth'
+)
 
 
 def load(path):
@@ -55,22 +56,20 @@ def test_paper_config_is_mmdet_mask_rcnn_plus_the_tracker(build_model):
     # everything but the model, the joint data and the schedule is mmdet's
     for key in ('env_cfg', 'vis_backends', 'visualizer', 'optim_wrapper',
                 'val_dataloader', 'val_evaluator'):
-        assert not diff(Config({key: cfg[key]}),
-                        Config({key: mmdet[key]})) - {
-                            f'{key}.clip_grad.max_norm',
-                            f'{key}.clip_grad.norm_type', f'{key}.metric'
-                        }, key
+        assert not diff(Config({key: cfg[key]}), Config({key: mmdet[key]})) - {
+            f'{key}.clip_grad.max_norm', f'{key}.clip_grad.norm_type',
+            f'{key}.metric'
+        }, key
     model, ref = cfg.model, mmdet.model
     assert model.type == 'JointSOTDetector'
     assert model.template_head.strategy == 'ridge'
     assert model.neck.neck.to_dict() == ref.neck.to_dict()
     for key in ('rpn_head', 'backbone'):
         changed = diff(model[key], ref[key])
-        assert changed <= {'init_cfg', 'init_cfg.type', 'init_cfg.checkpoint'
-                           }, changed
-    assert diff(model.roi_head, ref.roi_head) == {
-        'type', 'bbox_head.type', 'mask_head.type'
-    }
+        assert changed <= {'init_cfg', 'init_cfg.type',
+                           'init_cfg.checkpoint'}, changed
+    assert diff(model.roi_head,
+                ref.roi_head) == {'type', 'bbox_head.type', 'mask_head.type'}
     for key in ('rpn', 'rcnn'):
         assert model.test_cfg[key].to_dict() == ref.test_cfg[key].to_dict()
     assert model.test_cfg.track.rpn.max_per_img < \

@@ -67,8 +67,9 @@ def test_solve_is_stable_in_float32_for_large_features():
     # negative: the relative lambda keeps the system well conditioned
     rng = np.random.default_rng(3)
     pos = rng.normal(size=(1, 32)) * 1e3
-    neg = np.concatenate([pos + rng.normal(size=(1, 32)),
-                          rng.normal(size=(100, 32)) * 1e3])
+    neg = np.concatenate(
+        [pos + rng.normal(size=(1, 32)),
+         rng.normal(size=(100, 32)) * 1e3])
     head = RidgeTemplateHead(reg=0.1)
     got = head.solve(
         torch.tensor(pos, dtype=torch.float32),
@@ -93,9 +94,10 @@ def test_level_choice_equals_mmdet_map_roi_levels():
     head = RidgeTemplateHead(featmap_strides=STRIDES)
     rng = np.random.default_rng(0)
     # sizes from 1 px to 1000 px, with exact level boundaries 112/224/448
-    sizes = np.concatenate(
-        [np.exp(rng.uniform(0, np.log(1000), size=(500, 2))),
-         np.array([[112, 112], [224, 224], [448, 448], [56, 56]])])
+    sizes = np.concatenate([
+        np.exp(rng.uniform(0, np.log(1000), size=(500, 2))),
+        np.array([[112, 112], [224, 224], [448, 448], [56, 56]])
+    ])
     xy = rng.uniform(0, 50, size=(len(sizes), 2))
     rois = torch.tensor(
         np.concatenate([np.zeros((len(sizes), 1)), xy, xy + sizes], 1),
@@ -104,8 +106,7 @@ def test_level_choice_equals_mmdet_map_roi_levels():
     torch.testing.assert_close(head.map_levels(rois), want)
     assert set(want.tolist()) == {0, 1, 2, 3}
     # hand-computed: floor(log2(sqrt(w h) / 56)) clamped to [0, 3]
-    hand = np.clip(
-        np.floor(np.log2(np.sqrt(sizes.prod(1)) / 56 + 1e-6)), 0, 3)
+    hand = np.clip(np.floor(np.log2(np.sqrt(sizes.prod(1)) / 56 + 1e-6)), 0, 3)
     np.testing.assert_array_equal(head.map_levels(rois).numpy(), hand)
 
 
@@ -224,8 +225,8 @@ def test_forward_is_batched_over_images_and_boxes():
 def test_bad_template_boxes_raise_value_error(box, match):
     head = RidgeTemplateHead()
     with pytest.raises(ValueError, match=match):
-        head(coded_feats(), [torch.tensor([box])], [dict(img_shape=(128,
-                                                                    128))])
+        head(coded_feats(), [torch.tensor([box])],
+             [dict(img_shape=(128, 128))])
 
 
 def test_bad_config_raises():

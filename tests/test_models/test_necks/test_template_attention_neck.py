@@ -11,8 +11,8 @@ FPN_CFG = dict(type='FPN', in_channels=[4, 8], out_channels=6, num_outs=3)
 
 def inputs(batch=1):
     g = torch.Generator().manual_seed(0)
-    return (torch.randn(batch, 4, 16, 16, generator=g),
-            torch.randn(batch, 8, 8, 8, generator=g))
+    return (torch.randn(batch, 4, 16, 16,
+                        generator=g), torch.randn(batch, 8, 8, 8, generator=g))
 
 
 def make_neck(**kwargs):

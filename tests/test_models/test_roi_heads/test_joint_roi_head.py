@@ -18,8 +18,7 @@ BBOX_HEAD = dict(
         target_means=[0., 0., 0., 0.],
         target_stds=[0.1, 0.1, 0.2, 0.2]),
     reg_class_agnostic=False,
-    loss_cls=dict(
-        type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
+    loss_cls=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
     loss_bbox=dict(type='L1Loss', loss_weight=1.0))
 MASK_HEAD = dict(
     num_convs=2, in_channels=8, conv_out_channels=8, num_classes=5)

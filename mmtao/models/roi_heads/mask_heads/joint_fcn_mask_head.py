@@ -24,8 +24,9 @@ class JointFCNMaskHead(FCNMaskHead):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.conv_logits_track = build_conv_layer(
-            self.predictor_cfg, self.conv_logits.in_channels, 1, 1)
+        self.conv_logits_track = build_conv_layer(self.predictor_cfg,
+                                                  self.conv_logits.in_channels,
+                                                  1, 1)
 
     @property
     def tracking(self) -> bool:
