@@ -82,7 +82,9 @@ class RidgeTemplateHead(BaseModule):
             ``lambda = reg * mean_p ||a_p||^2`` over the positive rows, so
             that T_d does not depend on the scale of the features (the
             similarity at the template is then about ``1 / (1 + reg)``);
-            ``'absolute'`` uses ``lambda = reg``.
+            ``'absolute'`` uses ``lambda = reg``. (The relative lambda is
+            floored at ``1e-4 * reg * max ||a||^2`` so that a near-zero
+            template stays well posed.)
         seed (int): Seed of the negative sampling in eval mode, reset for
             every template so that a template depends only on its own frame
             and box. In train mode the global RNG is used. Defaults to 0.
@@ -172,8 +174,12 @@ class RidgeTemplateHead(BaseModule):
         y[..., :num_pos] = 1
         if self.reg_mode == 'relative':
             lam = self.reg * positives.pow(2).sum(-1).mean(-1)
-            # A zero template would give lambda = 0; keep the system SPD.
-            lam = lam.clamp(min=torch.finfo(A.dtype).tiny**0.5)
+            # A (near) zero template would make lambda vanish next to large
+            # negatives: floor it at 1e-4 of the largest row's scale (no
+            # effect unless ||T||^2 < 1e-4 max ||a||^2), and above 0.
+            floor = 1e-4 * self.reg * A.pow(2).sum(-1).amax(-1)
+            lam = torch.maximum(lam, floor).clamp(
+                min=torch.finfo(A.dtype).tiny**0.5)
         else:
             lam = torch.full(
                 A.shape[:-2], self.reg, dtype=A.dtype, device=A.device)

@@ -234,3 +234,19 @@ def test_bad_config_raises():
         RidgeTemplateHead(strategy='median')
     with pytest.raises(ValueError, match='reg'):
         RidgeTemplateHead(reg=0.)
+
+
+def test_solve_stays_finite_for_a_zero_template():
+    rng = np.random.default_rng(4)
+    head = RidgeTemplateHead(reg=0.1)
+    pos = torch.zeros(1, 16)
+    neg = torch.tensor(rng.normal(size=(40, 16)) * 100, dtype=torch.float32)
+    t = head.solve(pos, neg)
+    assert torch.isfinite(t).all()
+    # the floor lambda = 1e-4 * reg * max ||a||^2 gives the closed form
+    lam = 1e-4 * 0.1 * float((neg.double()**2).sum(1).max())
+    A = np.concatenate([pos.numpy(), neg.numpy()]).astype(np.float64)
+    y = np.zeros(41)
+    y[0] = 1
+    want = np.linalg.solve(A.T @ A + lam * np.eye(16), A.T @ y)
+    np.testing.assert_allclose(t.numpy(), want, atol=1e-6)
