@@ -106,6 +106,10 @@ find_unused_parameters = True
 # evaluation during training: COCO detection (the tracker stays a detector)
 val_evaluator = dict(metric=['bbox', 'segm'])
 test_evaluator = val_evaluator
+# mmdet's coco_instance base brings the dataloader and evaluator; the loops
+# come with mmdet's schedule bases, which this config does not use
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
 
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000))
