@@ -145,8 +145,9 @@ train_dataloader = dict(
         datasets=[det_dataset, track_dataset, coco_pair_dataset]))
 
 # ---------------------------------------------------------------- schedule --
-# ~1.2 s/iter with OMP_NUM_THREADS=1 on the shared 2-core machine (two
-# OpenMP threads were 5-20x slower there under load): ~50 min
+# measured: median 1.36 s/iter with OMP_NUM_THREADS=1 on the shared 2-core
+# machine (1.1-4 s with the other jobs' load; two OpenMP threads were 5-20x
+# slower there under load); 2400 iterations took 67 min
 max_iters = 2400
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters + 1)

@@ -117,6 +117,10 @@ train_dataloader = dict(
         source_weights=[1., 1., 1., 0.5]),
     dataset=dict(type='ConcatDataset', datasets=datasets))
 
+# every batch holds both tasks with track_fraction in (0, 1); with 0 or 1 one
+# task's final layers get no gradient, which DDP must be told about
+find_unused_parameters = True
+
 val_dataloader = dict(dataset=dict(data_root='data/got10k/val/'))
 test_dataloader = val_dataloader
 
