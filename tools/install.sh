@@ -91,5 +91,13 @@ with zipfile.ZipFile(whl) as z, z.open(
 PYEOF
 fi
 
+# 5. The same weights with mmdet's MobileNetV2 key names (what the CPU-scale config's init_cfg
+#    loads for training).
+CONVERTED=$ROOT/checkpoints/pretrained/mobilenet_v2_mmdet.pth
+if [ ! -f "$CONVERTED" ]; then
+  log "converting MobileNetV2 weights to mmdet's key names"
+  "$VENV/bin/python" tools/model_converters/mobilenetv2_tv2mmdet.py "$PRETRAINED" "$CONVERTED" >/dev/null
+fi
+
 "${PIP[@]}" check
 log "done in $(( $(date +%s) - t0 )) s: activate with 'source .venv/bin/activate'"
