@@ -324,7 +324,9 @@ def test_init_track_give_boxes_and_scores_without_masks(weights):
     for k in range(2):
         c = cands[k]
         assert set(c.keys()) == {'bboxes', 'scores', 'labels'}
-        assert c.bboxes.shape == (8, 4) and c.scores.shape == (8, )
+        k_cands = model.test_cfg.track.rcnn.max_per_img
+        assert c.bboxes.shape == (k_cands, 4)
+        assert c.scores.shape == (k_cands, )
         assert torch.all(c.labels == 0)
         assert torch.all(c.scores[:-1] >= c.scores[1:])
         torch.testing.assert_close(c.bboxes, ref[k].bboxes)
@@ -427,7 +429,7 @@ def test_training_config_is_the_paper_recipe_without_masks(tmp_path):
     for ours, theirs in zip(cfg.train_dataloader.dataset.datasets,
                             paper.train_dataloader.dataset.datasets):
         ours, theirs = ours.to_dict(), theirs.to_dict()
-        if ours['type'] == 'CocoDataset':
+        if ours['pipeline'][-1]['type'] == 'PackDetInputs':
             # mmdet's COCO Faster R-CNN training set, exactly
             mmdet_det = load_cfg(
                 osp.join(MMDET_CONFIGS, 'faster_rcnn',

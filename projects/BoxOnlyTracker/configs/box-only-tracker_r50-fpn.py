@@ -56,13 +56,13 @@ model = dict(
     test_cfg=dict(
         track=dict(
             rpn=dict(
-                nms_pre=200,
-                max_per_img=100,
+                nms_pre=100,
+                max_per_img=50,
                 nms=dict(type='nms', iou_threshold=0.7),
                 min_bbox_size=0),
             rcnn=dict(
                 score_thr=0.0,
                 nms=dict(type='nms', iou_threshold=0.5),
-                max_per_img=8)),  # k candidates for the temporal smoother
+                max_per_img=5)),  # k candidates for the temporal smoother
         # Sec. 4.2 temporal heuristic (box IoU without masks); None = top-1
         temporal=None))

@@ -63,6 +63,14 @@ ytvos_dataset = dict(
     split='train',
     test_mode=False,
     pipeline=track_pipeline)
+# COCO pseudo-pairs: one image augmented twice, for more object variety
+coco_pair_dataset = dict(
+    det_dataset,
+    pipeline=[
+        dict(type='ImagePairSampling', min_size=16),
+        dict(type='PairTransforms', transforms=pair_frame_pipeline),
+        dict(type='PackSOTPairInputs'),
+    ])
 
 batch_size = 2  # per GPU: one COCO image + one tracking pair
 train_dataloader = dict(
@@ -74,10 +82,13 @@ train_dataloader = dict(
         type='MixedBatchSampler',
         batch_size=batch_size,
         track_fraction=0.5,
-        track_sources=[1, 2]),
+        track_sources=[1, 2, 3],
+        # the video datasets drive tracking; COCO pseudo-pairs add variety
+        source_weights=[1., 1., 1., 0.5]),
     dataset=dict(
         type='ConcatDataset',
-        datasets=[det_dataset, vid_dataset, ytvos_dataset]))
+        datasets=[det_dataset, vid_dataset, ytvos_dataset,
+                  coco_pair_dataset]))
 
 # evaluation during training: COCO box AP (the tracker stays a detector)
 val_cfg = dict(type='ValLoop')
