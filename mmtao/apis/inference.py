@@ -22,6 +22,7 @@ from mmengine.dataset import Compose
 from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
+from mmtao.models.detectors.joint_sot_detector import JointSOTDetector
 from mmtao.models.heads.ridge_template_head import check_template_bboxes
 from mmtao.registry import MODELS
 from mmtao.utils import check_checkpoint_matches, register_all_modules
@@ -65,13 +66,6 @@ def init_tracker(config: ConfigLike,
     model.to(device)
     model.eval()
     return model
-
-
-def _box_mask(box: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """(h, w) bool mask of the pixels whose centres lie in an xyxy box."""
-    ys = torch.arange(h, dtype=torch.float32)[:, None] + 0.5
-    xs = torch.arange(w, dtype=torch.float32)[None, :] + 0.5
-    return (xs >= box[0]) & (xs <= box[2]) & (ys >= box[1]) & (ys <= box[3])
 
 
 def _find_resize(config: Config) -> dict:
@@ -164,7 +158,10 @@ class SOTInferencer:
                 smoother = MODELS.build(self.temporal_cfg)
                 # the first "previous mask" is the box area, as in the test
                 # loop's frame 0
-                smoother.reset(box, _box_mask(box, h, w) if with_mask else None)
+                smoother.reset(
+                    box,
+                    JointSOTDetector._box_mask(box, h, w)
+                    if with_mask else None)
                 self.smoothers.append(smoother)
         return self._result(meta, bboxes, torch.ones(len(bboxes)), None)
 
