@@ -16,14 +16,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmdet.structures import DetDataSample
-from mmdet.structures.bbox import scale_boxes
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
-from mmtao.models.detectors.joint_sot_detector import JointSOTDetector
-from mmtao.models.heads.ridge_template_head import check_template_bboxes
+from mmtao.models.trackers import SOTTracker
+from mmtao.models.trackers.sot_tracker import as_boxes
 from mmtao.registry import MODELS
 from mmtao.utils import check_checkpoint_matches, register_all_modules
 
@@ -85,6 +84,12 @@ def _find_resize(config: Config) -> dict:
 class SOTInferencer:
     """Track K objects in a stream of frames with one backbone+FPN pass each.
 
+    Frames in, tracks out: the config's test ``Resize`` and the model's data
+    preprocessor turn a BGR frame into the model's input; the per-object
+    state and selection (templates, temporal smoother, presence, "no
+    candidate") live in :class:`~mmtao.models.trackers.SOTTracker`, the same
+    component as in the test loop.
+
     Args:
         model (nn.Module): A tracker from :func:`init_tracker`.
         temporal (bool): Use ``model.test_cfg.temporal`` (the paper's
@@ -96,6 +101,7 @@ class SOTInferencer:
         >>> for frame in frames:
         ...     result = inferencer.track(frame)
         ...     result.pred_track_instances.bboxes  # (K, 4) xyxy
+        >>> inferencer.add_objects([[x1, y1, x2, y2]])  # on the last frame
     """
 
     def __init__(self, model: nn.Module, temporal: bool = True) -> None:
@@ -112,21 +118,34 @@ class SOTInferencer:
         ])
         temporal_cfg = model.test_cfg.get('temporal') if temporal else None
         self.temporal_cfg = temporal_cfg
-        self.smoothers: list = []
-        self.num_objects = 0
+        self.tracker = SOTTracker(temporal=temporal_cfg)
         self.frame_id = -1
 
+    @property
+    def num_objects(self) -> int:
+        """int: Number of objects being tracked."""
+        return self.tracker.num_objects
+
+    @staticmethod
+    def check_frame(img: np.ndarray) -> None:
+        """Refuse anything but a non-empty BGR uint8 (H, W, 3) array."""
+        expected = 'frames must be BGR uint8 arrays of shape (H, W, 3), got'
+        if not isinstance(img, np.ndarray):
+            raise ValueError(f'{expected} a {type(img).__name__}')
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValueError(f'{expected} {img.dtype} of shape {img.shape}')
+        if img.shape[0] == 0 or img.shape[1] == 0:
+            raise ValueError(f'{expected} an empty frame of shape '
+                             f'{img.shape}')
+
     def _prepare(self, img: np.ndarray):
-        if not isinstance(img, np.ndarray) or img.ndim != 3 \
-                or img.shape[2] != 3:
-            raise ValueError('frames must be BGR uint8 arrays of shape '
-                             '(H, W, 3), got '
-                             f'{getattr(img, "shape", type(img).__name__)}')
-        data = self.pipeline(dict(img=img, img_id=self.frame_id + 1))
+        self.check_frame(img)
+        data = self.pipeline(dict(img=img, img_id=self.frame_id))
         data = self.model.data_preprocessor(
             dict(inputs=[data['inputs']], data_samples=[data['data_samples']]),
             False)
-        return data['inputs'], data['data_samples'][0].metainfo
+        meta = dict(data['data_samples'][0].metainfo, frame_id=self.frame_id)
+        return data['inputs'], meta
 
     @torch.no_grad()
     def init(self, img: np.ndarray,
@@ -135,88 +154,69 @@ class SOTInferencer:
         """Start tracking the objects in ``bboxes`` on frame ``img``.
 
         Args:
-            img (np.ndarray): First frame, BGR (H, W, 3).
-            bboxes: (K, 4) or (4, ) boxes, xyxy in image coordinates.
+            img (np.ndarray): First frame, BGR uint8 (H, W, 3).
+            bboxes: (K, 4) or (4, ) boxes, xyxy in image coordinates, K >= 1.
 
         Returns:
             DetDataSample: ``pred_track_instances`` = the given boxes.
         """
-        bboxes = torch.as_tensor(
-            np.asarray(bboxes, dtype=np.float32)).reshape(-1, 4)
-        check_template_bboxes(bboxes, img.shape[:2], 'init bbox')
+        self.check_frame(img)
+        as_boxes(bboxes)  # refuse bad boxes before the backbone pass
         self.frame_id = 0
         inputs, meta = self._prepare(img)
-        self.model.init(inputs,
-                        scale_boxes(bboxes.clone(), meta['scale_factor']),
-                        meta)
-        self.num_objects = len(bboxes)
-        self.smoothers = []
-        if self.temporal_cfg is not None:
-            h, w = img.shape[:2]
-            with_mask = getattr(self.model, 'with_mask', False)
-            for box in bboxes:
-                smoother = MODELS.build(self.temporal_cfg)
-                # the first "previous mask" is the box area, as in the test
-                # loop's frame 0
-                smoother.reset(
-                    box,
-                    JointSOTDetector._box_mask(box, h, w)
-                    if with_mask else None)
-                self.smoothers.append(smoother)
-        return self._result(meta, bboxes, torch.ones(len(bboxes)), None)
+        pred = self.tracker.init(self.model, inputs, meta, bboxes)
+        return self._sample(meta, pred)
+
+    @torch.no_grad()
+    def add_objects(
+        self, bboxes: Union[Sequence[Sequence[float]], np.ndarray,
+                            torch.Tensor]
+    ) -> DetDataSample:
+        """Start tracking more objects, given on the last frame passed to
+        :meth:`init` or :meth:`track` (its features are reused: no second
+        backbone pass).
+
+        Args:
+            bboxes: (N, 4) or (4, ) boxes, xyxy in that frame's image
+                coordinates.
+
+        Returns:
+            DetDataSample: ``pred_track_instances`` of all objects on that
+            frame, the new ones last (``instances_id`` K..K+N-1, score 1).
+        """
+        if self.frame_id < 0:
+            raise RuntimeError('call init(first_frame, bboxes) before '
+                               'add_objects')
+        pred = self.tracker.add_objects(self.model, bboxes)
+        return self._sample(self.tracker._meta, pred)
 
     @torch.no_grad()
     def track(self, img: np.ndarray) -> DetDataSample:
-        """Locate the initialised objects in the next frame.
+        """Locate the tracked objects in the next frame.
+
+        Args:
+            img (np.ndarray): BGR uint8 (H, W, 3), the size of the init
+                frame.
 
         Returns:
             DetDataSample: ``pred_track_instances`` with ``bboxes`` (K, 4)
-            xyxy image coordinates, ``scores`` (K, ) (0 for an object with
-            no candidate, whose previous box is repeated),
-            ``instances_id`` (K, ), ``labels`` (K, ) zeros and, with a mask
-            head, ``masks`` (K, H, W) bool.
+            xyxy image coordinates, ``scores`` (K, ) presence (the chosen
+            candidate's detector confidence; 0 for an object with no
+            candidate, whose previous box and mask are repeated),
+            ``instances_id`` (K, ), ``labels`` (K, ) zeros and, when the
+            model tracks masks, ``masks`` (K, H, W) bool.
         """
         if self.frame_id < 0:
             raise RuntimeError('call init(first_frame, bboxes) before track')
+        self.check_frame(img)
         self.frame_id += 1
         inputs, meta = self._prepare(img)
-        candidates = self.model.track(inputs, meta, rescale=True)
-        h, w = img.shape[:2]
-        boxes, scores, masks = [], [], []
-        for k, cands in enumerate(candidates):
-            cand_masks = cands.masks if 'masks' in cands else None
-            if len(cands) == 0:
-                boxes.append(self._last.bboxes[k])
-                scores.append(torch.zeros(()))
-                masks.append(torch.zeros((h, w), dtype=torch.bool))
-                continue
-            if self.smoothers:
-                idx, rescored = self.smoothers[k].select(
-                    cands.bboxes, cands.scores, cand_masks)
-                idx = int(idx)
-                score = torch.as_tensor(rescored).reshape(-1)[idx]
-            else:
-                idx = int(cands.scores.argmax())
-                score = cands.scores[idx]
-            boxes.append(cands.bboxes[idx])
-            scores.append(score)
-            masks.append(cand_masks[idx] if cand_masks is not None else
-                         torch.zeros((h, w), dtype=torch.bool))
-        with_mask = getattr(self.model, 'with_mask', False)
-        return self._result(meta, torch.stack(boxes).cpu(),
-                            torch.stack(scores).float().cpu(),
-                            torch.stack(masks).cpu() if with_mask else None)
+        pred = self.tracker.track(self.model, inputs, meta)
+        return self._sample(meta, pred)
 
-    def _result(self, meta: dict, bboxes: torch.Tensor, scores: torch.Tensor,
-                masks: Optional[torch.Tensor]) -> DetDataSample:
-        pred = InstanceData(
-            bboxes=bboxes.float(),
-            scores=scores,
-            labels=torch.zeros(len(bboxes), dtype=torch.long),
-            instances_id=torch.arange(len(bboxes)))
-        if masks is not None:
-            pred.masks = masks.bool()
+    def _sample(self, meta: dict, pred: InstanceData) -> DetDataSample:
         sample = DetDataSample(metainfo=dict(meta, frame_id=self.frame_id))
-        sample.pred_track_instances = pred
-        self._last = pred
+        sample.pred_track_instances = InstanceData(
+            **{k: v.cpu()
+               for k, v in pred.items()})
         return sample

@@ -46,7 +46,11 @@ def test_track_rescales_like_the_model(model):
     pred = res.pred_track_instances
     # reference: the model on the same inputs, boxes in input coordinates
     inputs, meta = inferencer._prepare(f1)
-    cands = model.track(inputs, meta, rescale=False)
+    cands = model.predict_candidates(
+        model.extract_feat(inputs),
+        inferencer.tracker.templates,
+        meta,
+        rescale=False)
     sx, sy = meta['scale_factor']
     for k, c in enumerate(cands):
         top = c.bboxes[c.scores.argmax()][None]
@@ -67,6 +71,104 @@ def test_track_rescales_like_the_model(model):
 def test_bad_init_box(model, box, msg):
     with pytest.raises(ValueError, match=f'init bbox.*{msg}'):
         SOTInferencer(model).init(_frame(), [box])
+
+
+@pytest.mark.parametrize('boxes,msg', [
+    ([], 'K >= 1 boxes'),
+    (np.zeros((0, 4)), 'K >= 1 boxes'),
+    ([10, 20, 30], 'shape \\(1, 3\\)|shape \\(3,\\)'),
+    ([[10, 20, 30, 40], [1, 2, 3]], '4 numbers'),
+    ([['a', 2, 3, 4]], '4 numbers'),
+])
+def test_bad_box_lists_are_refused_in_one_line(model, boxes, msg):
+    with pytest.raises(ValueError, match=msg) as info:
+        SOTInferencer(model).init(_frame(), boxes)
+    assert '\n' not in str(info.value)
+
+
+@pytest.mark.parametrize('frame,msg', [
+    (np.zeros((0, 0, 3), np.uint8), 'empty frame'),
+    (np.zeros((120, 0, 3), np.uint8), 'empty frame'),
+    (np.random.default_rng(0).random((120, 160, 3)), 'float64'),
+    (np.random.default_rng(0).random(
+        (120, 160, 3)).astype(np.float32), 'float32'),
+    (np.zeros((120, 160, 3), np.uint16), 'uint16'),
+    (np.zeros((120, 160), np.uint8), r'shape \(120, 160\)'),
+    ([[1, 2, 3]], 'list'),
+])
+def test_bad_frames_are_refused_at_init_and_track(model, frame, msg):
+    inferencer = SOTInferencer(model)
+    with pytest.raises(ValueError, match='BGR uint8.*' + msg):
+        inferencer.init(frame, [[10, 20, 50, 70]])
+    inferencer.init(_frame(), [[10, 20, 50, 70]])
+    with pytest.raises(ValueError, match='BGR uint8.*' + msg):
+        inferencer.track(frame)
+
+
+@pytest.mark.parametrize('temporal', [True, False])
+def test_frame_size_change_is_one_clear_error(model, temporal):
+    inferencer = SOTInferencer(model, temporal=temporal)
+    assert (inferencer.tracker.temporal_cfg is None) != temporal
+    inferencer.init(_frame(), [[10, 20, 50, 70]])
+    inferencer.track(_frame(1))
+    with pytest.raises(ValueError,
+                       match=r'frame 2 is 200x100 \(WxH\).*160x120'):
+        inferencer.track(_frame(2, h=100, w=200))
+
+
+def test_presence_is_the_chosen_candidates_detector_score(model):
+    """With the smoother, selection uses 0.6 c + 0.4 IoU, but the reported
+    score is the chosen candidate's own c."""
+    inferencer = SOTInferencer(model, temporal=True)
+    boxes = [[10, 20, 50, 70], [80, 30, 120, 90]]
+    inferencer.init(_frame(0), boxes)
+    for seed in (1, 2):
+        f = _frame(seed)
+        inputs, meta = inferencer._prepare(f)
+        cands = model.predict_candidates(
+            model.extract_feat(inputs),
+            inferencer.tracker.templates,
+            meta,
+            rescale=True)
+        pred = inferencer.track(f).pred_track_instances
+        for k, c in enumerate(cands):
+            dist = (c.bboxes - pred.bboxes[k]).abs().sum(1)
+            idx = int(dist.argmin())
+            assert float(dist[idx]) < 1e-4
+            assert float(pred.scores[k]) == float(c.scores[idx])
+
+
+def test_add_objects_reuses_the_last_frame(model):
+    """Objects added on a tracked frame track exactly as if they had been
+    initialised on it, and no backbone pass is made for them."""
+    boxes = [[10, 20, 50, 70], [80, 30, 120, 90]]
+    ref = SOTInferencer(model, temporal=False)
+    ref.init(_frame(1), boxes)
+    ref_next = ref.track(_frame(2)).pred_track_instances
+
+    inferencer = SOTInferencer(model, temporal=False)
+    inferencer.init(_frame(0), boxes[:1])
+    inferencer.track(_frame(1))
+    calls = []
+    handle = model.backbone.register_forward_hook(
+        lambda *args: calls.append(1))
+    try:
+        added = inferencer.add_objects([boxes[1]]).pred_track_instances
+    finally:
+        handle.remove()
+    assert calls == []
+    assert added.instances_id.tolist() == [0, 1]
+    torch.testing.assert_close(added.bboxes[1], torch.tensor(boxes[1]).float())
+    assert float(added.scores[1]) == 1.0
+    torch.testing.assert_close(inferencer.tracker.templates[1],
+                               ref.tracker.templates[1])
+    nxt = inferencer.track(_frame(2)).pred_track_instances
+    torch.testing.assert_close(nxt.bboxes[1], ref_next.bboxes[1])
+    torch.testing.assert_close(nxt.scores[1], ref_next.scores[1])
+    with pytest.raises(ValueError, match='added bbox'):
+        inferencer.add_objects([[10, 20, 10, 70]])
+    with pytest.raises(RuntimeError, match='init'):
+        SOTInferencer(model).add_objects(boxes)
 
 
 def test_track_before_init(model):

@@ -93,7 +93,7 @@ class JointSOTDetector(MaskRCNN):
         self.template_head = MODELS.build(template_head)
         # test-time state: templates of the objects being tracked
         self._templates: Optional[Tensor] = None
-        self._sot_state: dict = {}
+        self._sot_tracker = None
 
     # ------------------------------------------------------------------ #
     # training
@@ -287,7 +287,8 @@ class JointSOTDetector(MaskRCNN):
         """Candidates of every initialised object in one frame.
 
         One backbone+FPN pass; the K templates are batched through
-        attention, RPN and RoI heads with ``test_cfg.track``.
+        attention, RPN and RoI heads with ``test_cfg.track`` (see
+        :meth:`predict_candidates`).
 
         Args:
             img (Tensor): Preprocessed frame, shape (1, 3, H, W).
@@ -307,10 +308,29 @@ class JointSOTDetector(MaskRCNN):
             raise ValueError('track expects one frame of shape (1, 3, H, W), '
                              f'got {tuple(img.shape)}')
         img_meta = img_meta or self._default_meta(img)
-        num = self._templates.size(0)
         feats = self.extract_feat(img)
-        x = self.neck.attend(feats, self._templates)
-        metas = [img_meta] * num
+        return self.predict_candidates(feats, self._templates, img_meta,
+                                       rescale)
+
+    def predict_candidates(self,
+                           feats: Tuple[Tensor],
+                           templates: Tensor,
+                           img_meta: dict,
+                           rescale: bool = False) -> InstanceList:
+        """Candidates of K templates on one frame's FPN features.
+
+        Args:
+            feats (tuple[Tensor]): The frame's (un-attended) FPN levels,
+                each (1, D, H_i, W_i).
+            templates (Tensor): (K, D).
+            img_meta (dict): Meta of the frame.
+            rescale (bool): Boxes and masks in original image coordinates.
+
+        Returns:
+            list[:obj:`InstanceData`]: K candidate sets, see :meth:`track`.
+        """
+        x = self.neck.attend(feats, templates)
+        metas = [img_meta] * templates.size(0)
         track_cfg = self.test_cfg.track
         rpn_outs = self.rpn_head(x)
         rpn_results_list = self.rpn_head.predict_by_feat(
@@ -336,10 +356,13 @@ class JointSOTDetector(MaskRCNN):
         SOT (contract §2, one video frame per sample, in video order): frame
         0 stores the template from ``gt_instances.bboxes[0]`` and predicts
         that box with score 1 (mask: the box area); later frames track and
-        keep the top-1 after the optional temporal smoother. Results are
-        ``pred_track_instances`` with ``bboxes`` (1, 4), ``scores`` (1, ) and
-        ``masks`` (1, H_ori, W_ori) in original image coordinates. A frame
-        with no candidate repeats the previous box with score 0.
+        keep the top-1 after the optional temporal smoother, all through
+        :class:`~mmtao.models.trackers.SOTTracker` (the same rules as the
+        API and the demos). Results are ``pred_track_instances`` with
+        ``bboxes`` (1, 4), ``scores`` (1, ) (presence: the chosen
+        candidate's detector confidence) and ``masks`` (1, H_ori, W_ori) in
+        original image coordinates. A frame with no candidate repeats the
+        previous box and mask with score 0.
 
         Args:
             batch_inputs (Tensor): Preprocessed images (N, 3, H, W).
@@ -357,62 +380,34 @@ class JointSOTDetector(MaskRCNN):
         return batch_data_samples
 
     def _predict_sot(self, img: Tensor, sample: DetDataSample) -> None:
+        """One frame of the SOT test loop through the :class:`SOTTracker`
+        (frame 0 initialises it from ``gt_instances.bboxes[0]``)."""
         meta = sample.metainfo
-        state = self._sot_state
-        ori_h, ori_w = meta['ori_shape'][:2]
-        scale = [1 / s for s in meta['scale_factor']]
         if meta['frame_id'] == 0:
-            bbox = sample.gt_instances.bboxes[:1].to(img.device).float()
-            self.init(img, bbox, meta)
-            bbox = scale_boxes(bbox.clone(), scale)
-            mask = self._box_mask(bbox[0], ori_h, ori_w) \
-                if self._track_masks else None
-            state.clear()
-            state['smoother'] = None
-            temporal = self.test_cfg.get('temporal')
-            if temporal is not None:
-                state['smoother'] = MODELS.build(temporal)
-                state['smoother'].reset(bbox[0], mask)
-            state['last'] = (bbox, mask)
-            score = bbox.new_ones(1)
+            # gt boxes are in input coordinates; the tracker takes the
+            # original image's
+            bbox = scale_boxes(
+                sample.gt_instances.bboxes[:1].to(img.device).float().clone(),
+                [1 / s for s in meta['scale_factor']])
+            self._sot_tracker = MODELS.build(
+                dict(
+                    type='SOTTracker',
+                    temporal=self.test_cfg.get('temporal')))
+            pred = self._sot_tracker.init(self, img, meta, bbox)
         else:
-            if self._templates is None or 'last' not in state:
+            tracker = getattr(self, '_sot_tracker', None)
+            if tracker is None or tracker.num_objects == 0:
                 raise RuntimeError(
                     f'frame {meta["frame_id"]} of video '
                     f'{meta.get("video_id")} came before its frame 0; the '
                     'SOT test needs a video-ordered sampler')
-            cands = self.track(img, meta, rescale=True)[0]
-            masks = cands.masks if 'masks' in cands else None
-            if len(cands) == 0:
-                bbox, mask = state['last']
-                score = bbox.new_zeros(1)
-            else:
-                smoother = state['smoother']
-                if smoother is not None:
-                    idx, scores = smoother.select(cands.bboxes, cands.scores,
-                                                  masks)
-                    idx = int(idx)
-                else:
-                    idx, scores = int(cands.scores.argmax()), cands.scores
-                bbox = cands.bboxes[idx:idx + 1]
-                mask = masks[idx:idx + 1][0] if masks is not None else None
-                score = torch.as_tensor(
-                    scores, device=bbox.device).reshape(-1)[idx:idx + 1]
-                state['last'] = (bbox, mask)
-        pred = InstanceData(bboxes=bbox.reshape(1, 4), scores=score.float())
-        if mask is not None:
-            pred.masks = mask.reshape(1, ori_h, ori_w).bool()
-        sample.pred_track_instances = pred
+            pred = tracker.track(self, img, meta)
+        sample.pred_track_instances = InstanceData(
+            bboxes=pred.bboxes, scores=pred.scores)
+        if 'masks' in pred:
+            sample.pred_track_instances.masks = pred.masks
 
     @property
     def _track_masks(self) -> bool:
         """bool: Whether ``track`` returns masks."""
         return self.with_mask and self.test_cfg.track.get('with_mask', True)
-
-    @staticmethod
-    def _box_mask(bbox: Tensor, h: int, w: int) -> Tensor:
-        """Bool mask (h, w) of the pixels whose centres lie in the box."""
-        ys = torch.arange(h, device=bbox.device).float() + 0.5
-        xs = torch.arange(w, device=bbox.device).float() + 0.5
-        return ((ys[:, None] >= bbox[1]) & (ys[:, None] <= bbox[3]) &
-                (xs[None] >= bbox[0]) & (xs[None] <= bbox[2]))

@@ -1,4 +1,5 @@
 # Copyright (c) mmtao contributors. All rights reserved.
+from .sot_tracker import SOTTracker
 from .temporal_smoother import TemporalSmoother
 
-__all__ = ['TemporalSmoother']
+__all__ = ['SOTTracker', 'TemporalSmoother']

@@ -1,0 +1,278 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+from typing import List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmdet.structures.bbox import scale_boxes
+from mmdet.utils import OptConfigType
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmtao.registry import MODELS
+from ..heads.ridge_template_head import check_template_bboxes
+
+BoxesLike = Union[Tensor, np.ndarray, Sequence[Sequence[float]],
+                  Sequence[float]]
+
+
+def as_boxes(bboxes: BoxesLike, name: str = 'init bboxes') -> Tensor:
+    """K boxes as a float32 Tensor (K, 4), K >= 1, or a one-line ValueError.
+
+    Args:
+        bboxes: (K, 4) or (4, ) numbers, xyxy.
+        name (str): How the error names the input.
+
+    Returns:
+        Tensor: (K, 4) float32 on the CPU (or the input's device).
+    """
+    device = bboxes.device if isinstance(bboxes, Tensor) else 'cpu'
+    if isinstance(bboxes, Tensor):
+        bboxes = bboxes.detach().cpu().numpy()
+    try:
+        arr = np.asarray(bboxes, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f'{name} must be K boxes of 4 numbers '
+                         f'(x1, y1, x2, y2), got {bboxes!r}') from None
+    if arr.ndim == 1 and arr.size == 4:
+        arr = arr[None]
+    if arr.ndim != 2 or arr.shape[1] != 4 or arr.shape[0] == 0:
+        raise ValueError(
+            f'{name} must be K >= 1 boxes of 4 numbers (x1, y1, x2, y2), '
+            f'got an array of shape {arr.shape}')
+    return torch.from_numpy(arr).to(device)
+
+
+@MODELS.register_module()
+class SOTTracker:
+    """Per-object tracking state and selection of K objects (Sec. 4.2).
+
+    The one place that turns a tracker model's candidates into tracks: the
+    test loop (``JointSOTDetector.predict`` on SOT samples), the Python API
+    (``mmtao.apis.SOTInferencer``) and through it the demos all go through
+    it. Per object it keeps the template, the temporal smoother (or top-1),
+    the last box and mask; per sequence the frame size and the last frame's
+    features (so that objects added on a tracked frame cost no second
+    backbone pass).
+
+    Rules, the same everywhere:
+
+    * ``init`` stores the templates and returns the given boxes with
+      presence score 1 (masks: the box area, which is also the smoother's
+      first "previous mask").
+    * ``track`` selects per object the candidate with the highest temporally
+      re-scored confidence (``0.6 c + 0.4 IoU`` while the smoother is on) or
+      the top-1. The reported presence score is the chosen candidate's own
+      detector confidence ``c``, not the re-scored value, so an occluded
+      target with ``c = 0.3`` is reported at 0.3.
+    * An object with no candidate keeps its last box and mask, with presence
+      score 0; its smoother is not updated.
+    * Every frame of a sequence must have the init frame's size; another
+      size raises a ValueError naming the frame and both sizes (with or
+      without the smoother).
+
+    Args:
+        temporal (dict or ConfigDict, optional): A ``TemporalSmoother``
+            config, one smoother per object; None selects the top-1.
+            Defaults to None.
+    """
+
+    def __init__(self, temporal: OptConfigType = None) -> None:
+        self.temporal_cfg = temporal
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every object and the sequence."""
+        self.templates: Optional[Tensor] = None
+        self.smoothers: list = []
+        self.last: Optional[InstanceData] = None
+        self.frame_shape: Optional[Tuple[int, int]] = None
+        self._feats: Optional[Tuple[Tensor]] = None
+        self._meta: Optional[dict] = None
+
+    @property
+    def num_objects(self) -> int:
+        """int: Number of objects being tracked."""
+        return 0 if self.templates is None else int(self.templates.size(0))
+
+    # ------------------------------------------------------------------ #
+    @torch.no_grad()
+    def init(self, model, img: Tensor, img_meta: dict,
+             bboxes: BoxesLike) -> InstanceData:
+        """Start a sequence: store the templates of K objects.
+
+        Args:
+            model (nn.Module): A ``JointSOTDetector``.
+            img (Tensor): Preprocessed frame (1, 3, H, W).
+            img_meta (dict): Its meta (``img_shape``, ``ori_shape``,
+                ``scale_factor``; ``frame_id`` / ``img_path`` name it in
+                errors).
+            bboxes: (K, 4) or (4, ) xyxy boxes in original image
+                coordinates.
+
+        Returns:
+            :obj:`InstanceData`: The K given boxes, scores 1, and with masks
+            their box areas.
+        """
+        bboxes = as_boxes(bboxes)
+        self.reset()
+        self.frame_shape = tuple(int(s) for s in img_meta['ori_shape'][:2])
+        check_template_bboxes(bboxes, self.frame_shape, 'init bbox')
+        feats = model.extract_feat(img)
+        self._feats, self._meta = feats, img_meta
+        return self._add(model, bboxes.to(img.device))
+
+    @torch.no_grad()
+    def add_objects(self, model, bboxes: BoxesLike) -> InstanceData:
+        """Add objects on the last frame given to :meth:`init` or
+        :meth:`track`, from its stored features (no backbone pass).
+
+        Args:
+            model (nn.Module): The model of :meth:`init`.
+            bboxes: (N, 4) or (4, ) xyxy boxes in that frame's original
+                image coordinates.
+
+        Returns:
+            :obj:`InstanceData`: All K + N objects as of that frame (the new
+            ones with their boxes and score 1).
+        """
+        if self._feats is None:
+            raise RuntimeError('add_objects needs a frame: call init(frame, '
+                               'bboxes) first')
+        bboxes = as_boxes(bboxes, 'added bboxes')
+        check_template_bboxes(bboxes, self.frame_shape, 'added bbox')
+        return self._add(model, bboxes.to(self._feats[0].device))
+
+    def _add(self, model, bboxes: Tensor) -> InstanceData:
+        meta = self._meta
+        templates = model.template_head(
+            self._feats,
+            [scale_boxes(bboxes.clone(), meta['scale_factor'])], [meta])
+        self.templates = templates if self.templates is None else torch.cat(
+            [self.templates, templates])
+        h, w = self.frame_shape
+        masks = self.box_masks(bboxes, h, w) if model._track_masks else None
+        for k, box in enumerate(bboxes):
+            if self.temporal_cfg is not None:
+                smoother = MODELS.build(self.temporal_cfg)
+                smoother.reset(box, None if masks is None else masks[k])
+            else:
+                smoother = None
+            self.smoothers.append(smoother)
+        new = InstanceData(bboxes=bboxes.float(), scores=bboxes.new_ones(
+            len(bboxes)))
+        if masks is not None:
+            new.masks = masks
+        self.last = new if self.last is None else InstanceData.cat(
+            [self.last, new])
+        return self._result(self.last)
+
+    # ------------------------------------------------------------------ #
+    @torch.no_grad()
+    def track(self, model, img: Tensor, img_meta: dict) -> InstanceData:
+        """Locate every object in the next frame.
+
+        Args:
+            model (nn.Module): The model of :meth:`init`.
+            img (Tensor): Preprocessed frame (1, 3, H, W).
+            img_meta (dict): Its meta, as in :meth:`init`.
+
+        Returns:
+            :obj:`InstanceData`: ``bboxes`` (K, 4) xyxy in original image
+            coordinates, ``scores`` (K, ) presence (the chosen candidate's
+            detector confidence, 0 when there was no candidate),
+            ``labels`` (K, ) zeros, ``instances_id`` (K, ) and, when the
+            model tracks masks, ``masks`` (K, H, W) bool.
+        """
+        if self.templates is None:
+            raise RuntimeError('call init(frame, bboxes) before track(frame)')
+        self.check_frame_size(img_meta)
+        feats = model.extract_feat(img)
+        self._feats, self._meta = feats, img_meta
+        candidates = model.predict_candidates(
+            feats, self.templates, img_meta, rescale=True)
+        self.last = self.select(candidates)
+        return self._result(self.last)
+
+    def select(self, candidates: List[InstanceData]) -> InstanceData:
+        """Choose each object's track among its candidates.
+
+        Args:
+            candidates (list[:obj:`InstanceData`]): Per object, its
+                candidates (``bboxes``, ``scores``, optionally ``masks``),
+                in original image coordinates.
+
+        Returns:
+            :obj:`InstanceData`: One row per object, holding copies (not
+            views of the candidates' storage).
+        """
+        if len(candidates) != self.num_objects:
+            raise ValueError(f'{len(candidates)} candidate sets for '
+                             f'{self.num_objects} objects')
+        last = self.last
+        keep = []
+        for k, cands in enumerate(candidates):
+            masks = cands.masks if 'masks' in cands else None
+            if len(cands) == 0:
+                keep.append(None)
+                continue
+            if self.smoothers[k] is not None:
+                idx = int(self.smoothers[k].select(cands.bboxes,
+                                                   cands.scores, masks)[0])
+            else:
+                idx = int(cands.scores.argmax())
+            keep.append(idx)
+        bboxes = last.bboxes.clone()
+        scores = torch.zeros_like(last.scores)
+        has_masks = 'masks' in last
+        new_masks = last.masks.clone() if has_masks else None
+        for k, idx in enumerate(keep):
+            if idx is None:
+                continue
+            cands = candidates[k]
+            bboxes[k] = cands.bboxes[idx].to(bboxes)
+            scores[k] = cands.scores[idx].to(scores)
+            if has_masks:
+                new_masks[k] = cands.masks[idx].to(new_masks.device)
+        out = InstanceData(bboxes=bboxes, scores=scores)
+        if has_masks:
+            out.masks = new_masks
+        return out
+
+    def check_frame_size(self, img_meta: dict) -> None:
+        """Raise a ValueError when a frame's size is not the sequence's."""
+        shape = tuple(int(s) for s in img_meta['ori_shape'][:2])
+        if shape != self.frame_shape:
+            name = f'frame {img_meta.get("frame_id", "?")}'
+            if img_meta.get('img_path'):
+                name += f' ({img_meta["img_path"]})'
+            raise ValueError(
+                f'{name} is {shape[1]}x{shape[0]} (WxH) but the tracked '
+                f'objects were initialised on a {self.frame_shape[1]}x'
+                f'{self.frame_shape[0]} frame; all frames of a sequence '
+                'must have one size')
+
+    def _result(self, last: InstanceData) -> InstanceData:
+        num = len(last)
+        pred = InstanceData(
+            bboxes=last.bboxes.float(),
+            scores=last.scores.float(),
+            labels=last.bboxes.new_zeros(num, dtype=torch.long),
+            instances_id=torch.arange(num, device=last.bboxes.device))
+        if 'masks' in last:
+            pred.masks = last.masks.bool()
+        return pred
+
+    @staticmethod
+    def box_masks(bboxes: Tensor, h: int, w: int) -> Tensor:
+        """Bool masks (K, h, w) of the pixels whose centres lie in each box.
+
+        Args:
+            bboxes (Tensor): (K, 4) xyxy.
+            h (int): Mask height.
+            w (int): Mask width.
+        """
+        ys = torch.arange(h, device=bboxes.device).float() + 0.5
+        xs = torch.arange(w, device=bboxes.device).float() + 0.5
+        b = bboxes.float()[:, :, None, None]
+        return ((ys[None, :, None] >= b[:, 1]) & (ys[None, :, None] <= b[:, 3])
+                & (xs[None, None] >= b[:, 0]) & (xs[None, None] <= b[:, 2]))

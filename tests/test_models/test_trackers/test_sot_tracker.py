@@ -1,0 +1,117 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
+
+from mmtao.models.trackers import SOTTracker, TemporalSmoother
+
+SMOOTHER = dict(
+    type='TemporalSmoother',
+    alpha=0.6,
+    low_iou=0.1,
+    recover_iou=0.3,
+    recover_frames=30)
+H, W = 48, 64
+
+
+@pytest.fixture(scope='module')
+def model():
+    from conftest import TAO_MODEL, _build_model, load_model_cfg
+    return _build_model(load_model_cfg(TAO_MODEL)).eval()
+
+
+def frame(model, seed=0):
+    img = torch.randint(
+        0, 255, (3, H, W), dtype=torch.uint8,
+        generator=torch.Generator().manual_seed(seed))
+    sample = DetDataSample(
+        metainfo=dict(
+            img_shape=(H, W), ori_shape=(H, W), scale_factor=(1., 1.)))
+    data = model.data_preprocessor(
+        dict(inputs=[img], data_samples=[sample]), False)
+    return data['inputs'], dict(data['data_samples'][0].metainfo, frame_id=1)
+
+
+def cands(boxes, scores):
+    boxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+    masks = SOTTracker.box_masks(boxes, H, W)
+    return InstanceData(
+        bboxes=boxes, scores=torch.tensor(scores).float(), masks=masks)
+
+
+def test_box_masks_are_the_pixel_centres_in_the_box():
+    # centres (0.5, 1.5, ...); a centre on the border counts
+    masks = SOTTracker.box_masks(
+        torch.tensor([[0., 0., 2., 1.], [1.5, 0.4, 3.6, 2.5]]), 3, 4)
+    expected = torch.tensor([[[1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]],
+                             [[0, 1, 1, 1], [0, 1, 1, 1], [0, 1, 1, 1]]])
+    assert torch.equal(masks, expected.bool())
+
+
+@pytest.mark.parametrize('temporal', [None, SMOOTHER])
+def test_selection_presence_and_no_candidate(model, temporal):
+    tracker = SOTTracker(temporal=temporal)
+    img, meta = frame(model)
+    init_boxes = [[4., 4., 20., 20.], [30., 10., 60., 40.]]
+    first = tracker.init(model, img, meta, init_boxes)
+    assert first.scores.tolist() == [1., 1.]
+    assert first.instances_id.tolist() == [0, 1]
+    assert torch.equal(first.masks,
+                       SOTTracker.box_masks(torch.tensor(init_boxes), H, W))
+    if temporal is not None:
+        # the smoother starts from the init box and its box-area mask
+        s = tracker.smoothers[1]
+        assert isinstance(s, TemporalSmoother)
+        assert torch.equal(s.prev_mask, first.masks[1])
+    # object 0: a confident far box vs a weaker overlapping one;
+    # object 1: no candidate at all
+    c0 = cands([[40., 30., 60., 46.], [5., 5., 21., 21.]], [0.7, 0.55])
+    out = tracker.select([c0, cands([], [])])
+    if temporal is None:
+        pick = 0  # top-1
+    else:
+        # re-scored 0.6 c + 0.4 mask IoU: 0.42 + 0 vs 0.33 + 0.4 * IoU
+        iou = float((c0.masks[1] & first.masks[0]).sum() /
+                    (c0.masks[1] | first.masks[0]).sum())
+        assert 0.33 + 0.4 * iou > 0.42
+        pick = 1
+    torch.testing.assert_close(out.bboxes[0], c0.bboxes[pick])
+    # presence = the chosen candidate's own detector confidence
+    assert float(out.scores[0]) == pytest.approx(float(c0.scores[pick]))
+    assert torch.equal(out.masks[0], c0.masks[pick])
+    # no candidate: last box and mask kept, presence 0
+    torch.testing.assert_close(out.bboxes[1], torch.tensor(init_boxes[1]))
+    assert float(out.scores[1]) == 0.
+    assert torch.equal(out.masks[1], first.masks[1])
+    # the result owns its storage (no view of the candidates)
+    assert out.masks.untyped_storage().nbytes() == out.masks.numel()
+    with pytest.raises(ValueError, match='1 candidate sets for 2 objects'):
+        tracker.select([c0])
+
+
+def test_track_goes_through_the_model_and_checks_the_frame(model):
+    tracker = SOTTracker(temporal=SMOOTHER)
+    img, meta = frame(model)
+    with pytest.raises(RuntimeError, match='init'):
+        tracker.track(model, img, meta)
+    tracker.init(model, img, meta, [[4., 4., 20., 20.]])
+    out = tracker.track(model, *frame(model, 1))
+    assert out.bboxes.shape == (1, 4) and out.masks.shape == (1, H, W)
+    assert 0 <= float(out.scores[0]) <= 1
+    img2, meta2 = frame(model, 2)
+    meta2['ori_shape'] = (H + 1, W)
+    with pytest.raises(ValueError, match=r'frame 1 is 64x49 \(WxH\)'):
+        tracker.track(model, img2, meta2)
+
+
+@pytest.mark.parametrize('boxes,msg', [
+    ([], 'K >= 1'),
+    ([[1., 2., 3.]], r'shape \(1, 3\)'),
+    ('abcd', '4 numbers'),
+    ([[1., 1., 1., 9.]], 'non-positive size'),
+])
+def test_bad_boxes(model, boxes, msg):
+    img, meta = frame(model)
+    with pytest.raises(ValueError, match=msg):
+        SOTTracker().init(model, img, meta, boxes)
