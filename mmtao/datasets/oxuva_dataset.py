@@ -9,12 +9,13 @@ from PIL import Image
 from mmtao.registry import DATASETS
 from .base_sot_dataset import BaseSOTDataset
 
-# Column orders of OxUvA's csv files (no header rows).
+# Column orders of OxUvA's csv files (no header rows), as in the official
+# ``dataset/tasks/<split>.csv`` and ``dataset/annotations/<split>.csv``.
 TASK_FIELDS = ('video_id', 'object_id', 'init_frame', 'last_frame', 'xmin',
                'xmax', 'ymin', 'ymax')
 TRACK_FIELDS = ('video_id', 'object_id', 'class_id', 'class_name',
-                'contains_cow', 'frame_num', 'present', 'xmin', 'xmax', 'ymin',
-                'ymax')
+                'contains_cuts', 'always_visible', 'frame_num',
+                'object_presence', 'xmin', 'xmax', 'ymin', 'ymax')
 
 
 def _read_csv(path: str, fields: Tuple[str, ...]) -> List[dict]:
@@ -31,6 +32,14 @@ def _read_csv(path: str, fields: Tuple[str, ...]) -> List[dict]:
     return rows
 
 
+def _int_field(row: dict, key: str, path: str) -> int:
+    try:
+        return int(row[key])
+    except ValueError:
+        raise ValueError(f'{path}:{row["line_no"]}: {key} must be an integer,'
+                         f' got {row[key]!r}') from None
+
+
 def _norm_box(row: dict, path: str) -> List[float]:
     try:
         x1, x2, y1, y2 = (
@@ -38,6 +47,9 @@ def _norm_box(row: dict, path: str) -> List[float]:
     except ValueError:
         raise ValueError(f'{path}:{row["line_no"]}: non-numeric box') \
             from None
+    if not np.isfinite([x1, x2, y1, y2]).all():
+        raise ValueError(f'{path}:{row["line_no"]}: NaN or infinite box '
+                         'coordinate')
     if x2 < x1 or y2 < y1:
         raise ValueError(f'{path}:{row["line_no"]}: negative box size '
                          f'(xmin={x1:g} > xmax={x2:g} or ymin={y1:g} > '
@@ -55,18 +67,30 @@ class OxUvADataset(BaseSOTDataset):
           tasks/<split>.csv        video_id,object_id,init_frame,last_frame,
                                    xmin,xmax,ymin,ymax
           annotations/<split>.csv  video_id,object_id,class_id,class_name,
-                                   contains_cow,frame_num,present,
-                                   xmin,xmax,ymin,ymax   (dev split only)
+                                   contains_cuts,always_visible,frame_num,
+                                   object_presence,xmin,xmax,ymin,ymax
+                                   (dev split only; object_presence is
+                                   present / absent)
 
-    Coordinates in the csv files are normalised to [0, 1]; boxes here are in
-    pixels (``x * width``, ``y * height`` of the video's first frame).
+    Coordinates in the csv files are fractions of the image size; boxes here
+    are in pixels (``x * width``, ``y * height`` of the video's first frame
+    of the task).
 
-    One sequence per task, named ``<video_id>_<object_id>``, from
-    ``init_frame`` to ``last_frame``. Frame 0 has the task's initial box.
-    Annotations exist once per second (every 30th frame): there ``visible``
-    is ``present == 'present'``; all other frames get NaN boxes and
-    ``visible=False``. The test split has no annotation file: only frame 0
-    is known.
+    One sequence per task, named ``<video_id>_<object_id>``, holding the
+    frames ``init_frame … last_frame`` (frame index ``i`` is the video's
+    frame number ``init_frame + i``). Index 0 has the task's initial box.
+    Labels exist once a second (every 30th frame); every test item carries
+
+    - ``annotated`` (bool): the frame has a label, present or absent (the
+      frames the official toolkit assesses, together with ``visible``);
+    - ``frame_num`` (int): the absolute frame number in the video, the key
+      of OxUvA's prediction files.
+
+    Unlabelled frames get NaN boxes and ``visible=False``. The test split
+    has no annotation file: only index 0 is known and nothing else is
+    ``annotated``. A label outside the task's frames, a repeated label or a
+    presence other than ``present`` / ``absent`` is an error naming the file
+    and line.
 
     Args:
         split (str): ``'dev'`` or ``'test'``. Defaults to ``'dev'``.
@@ -92,14 +116,12 @@ class OxUvADataset(BaseSOTDataset):
                                   []).append(row)
         records = []
         for task in _read_csv(self.ann_file, TASK_FIELDS):
-            try:
-                init, last = int(task['init_frame']), int(task['last_frame'])
-            except ValueError:
+            init = _int_field(task, 'init_frame', self.ann_file)
+            last = _int_field(task, 'last_frame', self.ann_file)
+            if init < 0 or last < init:
                 raise ValueError(f'{self.ann_file}:{task["line_no"]}: '
-                                 'non-integer init_frame/last_frame') from None
-            if last < init:
-                raise ValueError(f'{self.ann_file}:{task["line_no"]}: '
-                                 f'last_frame {last} < init_frame {init}')
+                                 f'expected 0 <= init_frame <= last_frame, '
+                                 f'got init_frame {init}, last_frame {last}')
             key = (task['video_id'], task['object_id'])
             records.append(
                 dict(
@@ -124,21 +146,44 @@ class OxUvADataset(BaseSOTDataset):
         scale = np.array([width, height, width, height], np.float32)
         bboxes = np.full((n, 4), np.nan, np.float32)
         visible = np.zeros(n, dtype=bool)
+        annotated = np.zeros(n, dtype=bool)
         bboxes[0] = np.asarray(record['init_box'], np.float32) * scale
         visible[0] = True
+        path = record['ann_path']
         for row in record['track_rows']:
-            where = f'{record["ann_path"]}:{row["line_no"]}'
-            try:
-                i = int(row['frame_num']) - init
-            except ValueError:
-                raise ValueError(f'{where}: non-integer frame_num') from None
+            where = f'{path}:{row["line_no"]}'
+            frame_num = _int_field(row, 'frame_num', path)
+            i = frame_num - init
             if not 0 <= i < n:
-                continue  # annotations outside the task's frame range
-            if row['present'] not in ('present', 'absent'):
-                raise ValueError(f'{where}: present must be "present" or '
-                                 f'"absent", got {row["present"]!r}')
-            visible[i] = row['present'] == 'present'
+                # The toolkit takes a track's first label as its init frame
+                # and assesses every later label: a label outside the task
+                # would be scored against a frame mmtao never tracks.
+                raise ValueError(
+                    f'{where}: label at frame {frame_num} is outside the '
+                    f'task {record["seq_name"]} (frames {init}..'
+                    f'{init + n - 1})')
+            presence = row['object_presence']
+            if presence not in ('present', 'absent'):
+                raise ValueError(f'{where}: object_presence must be '
+                                 f'"present" or "absent", got {presence!r}')
+            if annotated[i]:
+                raise ValueError(f'{where}: a second label for frame '
+                                 f'{frame_num}')
+            annotated[i] = True
+            if i == 0:
+                continue  # the task's own init box is the reference there
+            visible[i] = presence == 'present'
             if visible[i]:
-                bboxes[i] = np.asarray(
-                    _norm_box(row, record['ann_path']), np.float32) * scale
-        return dict(bboxes=bboxes, visible=visible)
+                bboxes[i] = np.asarray(_norm_box(row, path),
+                                       np.float32) * scale
+        return dict(bboxes=bboxes, visible=visible, annotated=annotated)
+
+    def get_frame_info(self, video_idx: int, frame_idx: int) -> dict:
+        """The test-mode item (see :class:`BaseSOTDataset`) plus
+        ``annotated`` (bool) and ``frame_num`` (absolute frame number)."""
+        info = super().get_frame_info(video_idx, frame_idx)
+        ann = self.get_ann_infos_by_video(video_idx)
+        info['annotated'] = bool(ann['annotated'][frame_idx])
+        info['frame_num'] = int(
+            self._record(video_idx)['start_frame_id'] + frame_idx)
+        return info

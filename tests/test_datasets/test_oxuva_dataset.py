@@ -20,9 +20,10 @@ def oxuva_root(tmp_path):
         'vid0000,0,30,69,0.1,0.5,0.2,0.6\n')
     write_text(
         osp.join(root, 'annotations', 'dev.csv'),
-        'vid0000,0,3,cat,False,30,present,0.1,0.5,0.2,0.6\n'
-        'vid0000,0,3,cat,False,60,absent,0.0,0.0,0.0,0.0\n'
-        'vid0000,0,3,cat,False,0,present,0.0,0.1,0.0,0.1\n')
+        # the official 12 columns (the real dev.csv's layout)
+        'vid0000,0,3,cat,false,false,30,present,0.1,0.5,0.2,0.6\n'
+        'vid0000,0,3,cat,false,false,60,absent,0.0,0.0,0.0,0.0\n'
+        'vid0001,0,3,cat,unknown,unknown,0,present,0.0,0.1,0.0,0.1\n')
     return root
 
 
@@ -37,6 +38,9 @@ def test_oxuva_task_and_sparse_labels(oxuva_root):
     assert first['visible']
     assert np.isnan(ds[1]['gt_bbox_ori']).all() and not ds[1]['visible']
     assert not ds[30]['visible']  # frame 60: absent
+    # the 1 Hz labels: frames 30 (init) and 60, absolute frame numbers
+    assert [i for i in range(len(ds)) if ds[i]['annotated']] == [0, 30]
+    assert [ds[i]['frame_num'] for i in (0, 1, 39)] == [30, 31, 69]
     train = OxUvADataset(data_root=oxuva_root, pipeline=[])
     assert train[0]['visible'].sum() == 1
 
@@ -52,3 +56,41 @@ def test_oxuva_corrupt_rows(oxuva_root):
         'vid0000,0,30,69,0.5,0.1,0.2,0.6\n')
     with pytest.raises(ValueError, match=r'dev.csv:1: negative box size'):
         OxUvADataset(data_root=oxuva_root, pipeline=[])
+
+
+def test_oxuva_flags_reach_the_data_sample(oxuva_root):
+    from mmtao.utils import register_all_modules
+    register_all_modules()
+    ds = OxUvADataset(
+        data_root=oxuva_root,
+        test_mode=True,
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale=(50, 25), keep_ratio=True),
+            dict(type='PackSOTInputs')
+        ])
+    sample = ds[30]['data_samples']
+    assert sample.annotated and not sample.visible
+    assert sample.frame_num == 60
+    assert not ds[31]['data_samples'].annotated
+
+
+@pytest.mark.parametrize('row,match', [
+    ('vid0000,0,3,cat,false,false,90,present,0.1,0.5,0.2,0.6',
+     r'dev.csv:3: label at frame 90 is outside the task vid0000_0 '
+     r'\(frames 30..69\)'),
+    ('vid0000,0,3,cat,false,false,60,present,0.1,0.5,0.2,0.6',
+     r'dev.csv:3: a second label for frame 60'),
+    ('vid0000,0,3,cat,false,false,45,true,0.1,0.5,0.2,0.6',
+     r'dev.csv:3: object_presence must be "present" or "absent"'),
+    ('vid0000,0,3,cat,false,45,present,0.1,0.5,0.2,0.6',
+     r'dev.csv:3: expected 12 fields'),
+])
+def test_oxuva_bad_labels(oxuva_root, row, match):
+    write_text(
+        osp.join(oxuva_root, 'annotations', 'dev.csv'),
+        'vid0000,0,3,cat,false,false,30,present,0.1,0.5,0.2,0.6\n'
+        'vid0000,0,3,cat,false,false,60,absent,0.0,0.0,0.0,0.0\n' + row +
+        '\n')
+    with pytest.raises(ValueError, match=match):
+        OxUvADataset(data_root=oxuva_root, test_mode=True, pipeline=[])[0]

@@ -21,7 +21,10 @@ class PackSOTInputs(PackDetInputs):
     - keeps the tracking meta keys (``frame_id``, ``video_id``,
       ``video_length``, ``seq_name``, ``gt_bbox_ori``, ``visible``, and
       ``mask_path``: the ground-truth mask as a 0/255 PNG path or a COCO
-      RLE dict (VOS datasets), None without mask, for mask metrics);
+      RLE dict (VOS datasets), None without mask, for mask metrics), and
+      for sparsely labelled benchmarks (OxUvA) ``annotated`` (the frame has
+      a label, present or absent) and ``frame_num`` (the absolute frame
+      number the benchmark's result files are keyed by);
     - always gives ``gt_instances`` exactly one box in input (resized)
       coordinates, ``bboxes: Tensor[1, 4]`` xyxy and ``labels:
       LongTensor[1]`` zeros. The box is ``gt_bboxes`` when an earlier
@@ -43,7 +46,8 @@ class PackSOTInputs(PackDetInputs):
                                     'img_shape', 'scale_factor', 'flip',
                                     'flip_direction', 'frame_id', 'video_id',
                                     'video_length', 'seq_name', 'gt_bbox_ori',
-                                    'visible', 'mask_path')
+                                    'visible', 'mask_path', 'annotated',
+                                    'frame_num')
     ) -> None:
         super().__init__(meta_keys=meta_keys)
 

@@ -106,9 +106,24 @@ def write_oxuva_track(out_dir: str, video: str, obj: str,
     """OxUvA prediction CSV ``<out_dir>/<video>_<object>.csv``.
 
     One row per frame, no header, columns ``video, object, frame_num,
-    present, score, xmin, xmax, ymin, ymax`` with coordinates normalised
-    by the image width / height and ``present`` written as
-    ``present`` / ``absent`` (``oxuva.io_pred``).
+    present, score, xmin, xmax, ymin, ymax`` (the toolkit's prediction
+    format): ``frame_num`` is the absolute frame number in the video (the
+    toolkit keys predictions by it), ``present`` is ``true`` / ``false`` (the
+    toolkit's loader accepts only boolean words), coordinates are fractions
+    of the image width / height.
+
+    Args:
+        out_dir (str): Output directory.
+        video (str): OxUvA video id.
+        obj (str): OxUvA object id.
+        frame_nums (np.ndarray): (N, ) absolute frame numbers.
+        bboxes (np.ndarray): (N, 4) xyxy pixel boxes, all finite.
+        scores (np.ndarray): (N, ) presence scores.
+        present (np.ndarray): (N, ) bool, the reported presence.
+        img_size (tuple): Image ``(width, height)``.
+
+    Returns:
+        str: Path of the CSV.
     """
     w, h = img_size
     path = osp.join(out_dir, f'{video}_{obj}.csv')
@@ -118,7 +133,7 @@ def write_oxuva_track(out_dir: str, video: str, obj: str,
         for t, b, s, p in zip(frame_nums, bboxes, scores, present):
             writer.writerow([
                 video, obj,
-                int(t), 'present' if p else 'absent',
+                int(t), 'true' if p else 'false',
                 '%.6f' % s,
                 '%.6f' % (b[0] / w),
                 '%.6f' % (b[2] / w),

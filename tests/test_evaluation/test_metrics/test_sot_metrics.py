@@ -64,13 +64,93 @@ def test_oxuva_metric(tmp_path):
     assert res['oxuva/AUC'] == pytest.approx(5 / 9)
     with open(osp.join(tmp_path, 'oxuva', 'vid0001_obj0002.csv')) as f:
         rows = list(csv.reader(f))
-    assert len(rows) == 7
+    # frames 1..6 (not the init frame), presence as the toolkit's booleans
+    assert [int(r[2]) for r in rows] == [1, 2, 3, 4, 5, 6]
     # frame 2: box [0,0,10,4] in a 100x100 image, score .8 >= .5
-    assert rows[2] == [
-        'vid0001', 'obj0002', '2', 'present', '0.800000', '0.000000',
+    assert rows[1] == [
+        'vid0001', 'obj0002', '2', 'true', '0.800000', '0.000000',
         '0.100000', '0.000000', '0.040000'
     ]
-    assert rows[3][3] == 'absent'
+    assert [r[3] for r in rows] == ['true', 'true', 'false', 'false',
+                                    'true', 'false']
+
+
+def _read_oxuva_csv(path):
+    """Predictions keyed by absolute frame number, parsed the way the
+    toolkit's loader does (boolean words only)."""
+    words = dict(true=True, false=False)
+    out = {}
+    with open(path) as f:
+        for row in csv.reader(f):
+            out[int(row[2])] = (words[row[3]], float(row[4]),
+                                [float(v) for v in row[5:9]])
+    return out
+
+
+def _toolkit_tpr(pred, labels):
+    """TPR over ``labels`` {frame_num: (xmin, xmax, ymin, ymax)} with the
+    toolkit's rule (the latest prediction at or before a label's frame)."""
+    hits = 0
+    for t, (x1, x2, y1, y2) in labels.items():
+        present, _, (px1, px2, py1, py2) = pred[max(k for k in pred
+                                                   if k <= t)]
+        iw = max(0., min(x2, px2) - max(x1, px1))
+        ih = max(0., min(y2, py2) - max(y1, py1))
+        union = (x2 - x1) * (y2 - y1) + (px2 - px1) * (py2 - py1) - iw * ih
+        hits += present and iw * ih / union >= 0.5
+    return hits / len(labels)
+
+
+def test_oxuva_metric_absolute_frame_numbers(tmp_path):
+    # the issue's case: a task starting at frame 60 (91 frames, 60..150),
+    # labels at 90 / 120 / 150, a tracker perfect on them and elsewhere at
+    # a wrong place: TPR 1 in mmtao and on the written file
+    n, init = 91, 60
+    labels = {90: [10, 10, 30, 30], 120: [40, 40, 60, 60],
+              150: [70, 70, 90, 90]}
+    samples = []
+    for i in range(n):
+        t = init + i
+        gt = labels.get(t, [5, 5, 15, 15] if i == 0 else NAN4)
+        pred = labels.get(t, [0, 80, 5, 85] if i else [5, 5, 15, 15])
+        samples.append(
+            frame_sample(0, i, n, 'vid0007_obj0001', pred, gt,
+                         t in labels or i == 0, 0.9,
+                         annotated=t in labels or i == 0, frame_num=t))
+    metric = METRICS.build(
+        dict(type='OxUvAMetric', sparse_annotations=True,
+             outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    assert res['oxuva/TPR'] == 1.0
+    assert 'oxuva/TNR' not in res  # no absent label: undefined
+    pred = _read_oxuva_csv(
+        osp.join(tmp_path, 'oxuva', 'vid0007_obj0001.csv'))
+    assert sorted(pred) == list(range(61, 151))
+    assert _toolkit_tpr(pred, {
+        t: (b[0] / 100, b[2] / 100, b[1] / 100, b[3] / 100)
+        for t, b in labels.items()
+    }) == 1.0
+
+
+def test_oxuva_metric_all_labels_absent(tmp_path):
+    # every labelled frame is absent: TPR is 0/0, TNR = 2/3 is defined
+    gts = [[0, 0, 10, 10]] + [NAN4] * 6
+    annotated = [True, False, True, False, True, False, True]
+    scores = [1., .9, .2, .9, .7, .9, .1]
+    samples = [
+        frame_sample(0, t, 7, 'v_o', [0, 0, 10, 10], gts[t], t == 0,
+                     scores[t], annotated=annotated[t], frame_num=t)
+        for t in range(7)
+    ]
+    metric = METRICS.build(
+        dict(type='OxUvAMetric', sparse_annotations=True,
+             outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    assert res == {'oxuva/TNR': pytest.approx(2 / 3)}
+    # without any label after the init frame (test split): files only
+    for s in samples[1:]:
+        s['annotated'] = False
+    assert run(metric, samples) == {}
 
 
 def test_oxuva_metric_sparse_annotations(tmp_path):
