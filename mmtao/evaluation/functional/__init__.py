@@ -7,7 +7,8 @@ from .eval_oxuva import (assess_frames, clipped_iou, eval_oxuva,
                          tpr_fpr_curve)
 from .eval_sot_ope import (IOU_THRS, PIXEL_THRS, aligned_bbox_overlaps,
                            eval_sot_ope, success_error, success_overlap)
-from .eval_vot_lt import determine_thresholds, eval_vot_lt, pr_re_curves
+from .eval_vot_lt import (determine_thresholds, eval_vot_lt, pr_re_curves,
+                          vot_overlaps)
 
 __all__ = [
     'IOU_THRS', 'PIXEL_THRS', 'eval_sot_ope', 'success_overlap',
@@ -15,7 +16,7 @@ __all__ = [
     'aligned_bbox_overlaps', 'eval_got10k', 'got10k_rect_iou',
     'xyxy_to_xywh', 'eval_oxuva', 'assess_frames', 'clipped_iou',
     'max_geometric_mean_line', 'oxuva_quality', 'tpr_fpr_curve', 'roc_auc',
-    'eval_vot_lt', 'determine_thresholds', 'pr_re_curves', 'eval_davis',
+    'eval_vot_lt', 'determine_thresholds', 'pr_re_curves', 'vot_overlaps', 'eval_davis',
     'db_eval_iou', 'db_eval_boundary', 'f_measure', 'seg2bmap',
     'db_statistics'
 ]

@@ -7,7 +7,7 @@ import csv
 import os
 import os.path as osp
 import zipfile
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 from mmengine.utils import mkdir_or_exist
@@ -72,27 +72,70 @@ def write_ope_sequence(out_dir: str, seq_name: str,
     return path
 
 
+def vot_lt_file_rows(bboxes: np.ndarray,
+                     scores: np.ndarray) -> Tuple[List[str], List[str]]:
+    """Lines of the VOT long-term result files of one sequence.
+
+    Args:
+        bboxes (np.ndarray): (N, 4) xyxy, all finite (frame 0 is the
+            initialisation frame and not written).
+        scores (np.ndarray): (N, ) confidences.
+
+    Returns:
+        tuple[list[str], list[str]]: the region lines (``1`` for the
+        initialisation frame, then ``x,y,w,h`` with 4 decimals) and the
+        confidence lines (empty for the initialisation frame, then 6
+        decimals).
+    """
+    regions = ['1'] + [
+        ','.join('%.4f' % v for v in row) for row in xyxy_to_xywh(bboxes[1:])
+    ]
+    confidences = [''] + ['%.6f' % s for s in scores[1:]]
+    return regions, confidences
+
+
+def parse_vot_lt_rows(
+        regions: List[str],
+        confidences: List[str]) -> Tuple[np.ndarray, np.ndarray]:
+    """The regions and confidences the VOT toolkit reads from those lines.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: (N, 4) ``x, y, w, h`` (NaN for a
+        special region such as the initialisation code ``1``) and (N, )
+        confidences (NaN for an empty line).
+    """
+    boxes = np.full((len(regions), 4), np.nan)
+    for i, line in enumerate(regions):
+        fields = line.split(',')
+        if len(fields) == 4:
+            boxes[i] = [float(v) for v in fields]
+    conf = np.array([float(c) if c.strip() else np.nan for c in confidences])
+    return boxes, conf
+
+
 def write_vot_lt_sequence(out_dir: str, seq_name: str, bboxes: np.ndarray,
-                          scores: np.ndarray) -> str:
+                          scores: np.ndarray) -> Tuple[str, List[str],
+                                                       List[str]]:
     """VOT long-term result files of one sequence.
 
-    ``<out_dir>/longterm/<seq>/<seq>_001.txt``: ``1`` on the initialisation
-    frame then ``x,y,w,h`` lines; ``<seq>_001_confidence.value``: empty
-    first line then one confidence a line.
+    ``<out_dir>/longterm/<seq>/<seq>_001.txt`` and
+    ``<seq>_001_confidence.value`` with the lines of
+    :func:`vot_lt_file_rows`.
+
+    Returns:
+        tuple: The path of the region file, the region lines and the
+        confidence lines written.
     """
     seq_dir = osp.join(out_dir, 'longterm', seq_name)
     box_file = osp.join(seq_dir, f'{seq_name}_001.txt')
     mkdir_or_exist(seq_dir)
+    regions, confidences = vot_lt_file_rows(bboxes, scores)
     with open(box_file, 'w') as f:
-        f.write('1\n')
-        for row in xyxy_to_xywh(bboxes[1:]):
-            f.write(','.join('%.4f' % v for v in row) + '\n')
+        f.write(''.join(line + '\n' for line in regions))
     with open(osp.join(seq_dir, f'{seq_name}_001_confidence.value'),
               'w') as f:
-        f.write('\n')
-        for s in scores[1:]:
-            f.write('%.6f\n' % s)
-    return box_file
+        f.write(''.join(line + '\n' for line in confidences))
+    return box_file, regions, confidences
 
 
 OXUVA_FIELDS = ('video', 'object', 'frame_num', 'present', 'score', 'xmin',

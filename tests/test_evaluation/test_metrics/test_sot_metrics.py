@@ -180,27 +180,134 @@ def test_oxuva_metric_sparse_annotations(tmp_path):
 
 
 def test_vot_lt_metric(tmp_path):
-    samples = video_samples(
-        0, 'a', [[0, 0, 1, 1], [0, 0, 10, 10], [0, 0, 10, 5], [5, 5, 8, 8]],
-        [[0, 0, 1, 1], [0, 0, 10, 10], [0, 0, 10, 10], NAN4],
-        [True, True, True, False], [1, .9, .4, .6])
-    samples += video_samples(1, 'b',
-                             [[0, 0, 1, 1], [0, 0, 10, 10], [5, 5, 8, 8]],
-                             [[0, 0, 1, 1], [0, 0, 10, 10], NAN4],
-                             [True, True, False], [1, .8, .2])
+    # the case of test_eval_vot_lt in xyxy: F .6 at Pr .75, Re .5
+    box = [0, 0, 10, 10]
+    samples = video_samples(0, 'a', [box, box, [0, 0, 10, 5], [5, 5, 8, 8]],
+                            [box, box, box, NAN4], [True, True, True, False],
+                            [1, .9, .4, .6])
+    samples += video_samples(1, 'b', [box, box, [5, 5, 8, 8]],
+                             [box, box, NAN4], [True, True, False],
+                             [1, .8, .2])
     metric = METRICS.build(
         dict(type='VOTLTMetric', outfile_prefix=str(tmp_path)))
     res = run(metric, samples)
-    assert res['votlt/F'] == pytest.approx(2 * .75 / 1.75)
-    assert res['votlt/precision'] == pytest.approx(1.0)
-    assert res['votlt/recall'] == pytest.approx(0.75)
+    assert res['votlt/F'] == pytest.approx(0.6)
+    assert res['votlt/precision'] == pytest.approx(0.75)
+    assert res['votlt/recall'] == pytest.approx(0.5)
     seq_dir = osp.join(tmp_path, 'longterm', 'a')
     with open(osp.join(seq_dir, 'a_001.txt')) as f:
         lines = f.read().splitlines()
     assert lines[0] == '1' and len(lines) == 4
+    assert lines[2] == '0.0000,0.0000,10.0000,5.0000'
     with open(osp.join(seq_dir, 'a_001_confidence.value')) as f:
         conf = f.read().splitlines()
     assert conf[0] == '' and [float(c) for c in conf[1:]] == [.9, .4, .6]
+
+
+def test_vot_lt_metric_no_box_on_absent_frame(tmp_path):
+    # f1 visible but missed (confidence .9), f2 absent and no box at all:
+    # written 0,0,0,0, i.e. an empty region like the nan ground truth:
+    # overlap 1 at confidence 0. At threshold 0: Pr (0 + 0 + 1) / 3, Re
+    # 0 / 2 ... + 1 / 2 -> F = 2 (1/3)(1/2) / (5/6) = 0.4 (0 if the two
+    # empty regions scored 0)
+    samples = video_samples(0, 'a', [[0, 0, 10, 10], [50, 50, 60, 60], None],
+                            [[0, 0, 10, 10], [0, 0, 10, 10], NAN4],
+                            [True, True, False], [1, .9, 1])
+    metric = METRICS.build(
+        dict(type='VOTLTMetric', outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    assert res['votlt/F'] == pytest.approx(0.4)
+    assert res['votlt/precision'] == pytest.approx(1 / 3)
+    assert res['votlt/recall'] == pytest.approx(0.5)
+    with open(osp.join(tmp_path, 'longterm', 'a', 'a_001.txt')) as f:
+        assert f.read().splitlines()[2] == '0.0000,0.0000,0.0000,0.0000'
+
+
+def _toolkit_region(line):
+    """A result-file line as the VOT toolkit reads it: None for a special
+    region, else the rounded float32 rectangle."""
+    fields = [float(v) for v in line.split(',')]
+    if len(fields) != 4 or np.isnan(fields).any():
+        return None
+    return [int(v) for v in np.round(np.float32(fields))]
+
+
+def _raster_overlap(a, b, width, height):
+    """Overlap by painting pixel masks (the toolkit's rules, written out)."""
+    ext = [(0, 0, 0, 0) if r is None else
+           (r[0], r[1], r[0] + r[2] - 1, r[1] + r[3] - 1) for r in (a, b)]
+    u = (min(ext[0][0], ext[1][0]), min(ext[0][1], ext[1][1]),
+         max(ext[0][2], ext[1][2]), max(ext[0][3], ext[1][3]))
+    if u[0] >= u[2] or u[1] >= u[3]:
+        return 1.
+    w = (max(0, u[0]), max(0, u[1]), min(width - 1, u[2]),
+         min(height - 1, u[3]))
+    if w[0] >= w[2] or w[1] >= w[3]:
+        return 0.
+    masks = []
+    for r, e in zip((a, b), ext):
+        m = np.zeros((height, width), bool)
+        if r is not None:
+            for y in range(max(e[1], w[1]), min(e[3], w[3]) + 1):
+                for x in range(max(e[0], w[0]), min(e[2], w[2]) + 1):
+                    m[y, x] = True
+        masks.append(m)
+    union = (masks[0] | masks[1]).sum()
+    return (masks[0] & masks[1]).sum() / union if union else 0.
+
+
+def test_vot_lt_metric_equals_toolkit_on_written_files(tmp_path):
+    # random fractional boxes, absences and missing predictions: the
+    # printed Pr / Re / F equal those computed from the written files by
+    # pixel painting and the toolkit's threshold rule
+    rng = np.random.default_rng(3)
+    size = (40, 30)
+    samples, gts = [], {}
+    for v in range(3):
+        n = 12
+        xy = rng.uniform(-5, 30, (n, 2))
+        wh = rng.uniform(0.3, 14, (n, 2))
+        gt = np.concatenate([xy, xy + wh], 1)
+        gt[rng.random(n) < .3] = np.nan
+        gt[0] = [5.3, 6.5, 15.5, 14.2]
+        pred = gt + rng.normal(0, 2, (n, 4))
+        pred[:, 2:] = np.maximum(pred[:, 2:], pred[:, :2])
+        pred[~np.isfinite(pred).all(1)] = rng.uniform(0, 20, 4)
+        preds = [None if rng.random() < .15 else p.tolist() for p in pred]
+        scores = np.round(rng.random(n), 2)
+        gts[f's{v}'] = gt
+        for i in range(n):
+            samples.append(
+                frame_sample(v, i, n, f's{v}', preds[i], gt[i],
+                             bool(np.isfinite(gt[i]).all()), scores[i],
+                             img_shape=(size[1], size[0])))
+    metric = METRICS.build(
+        dict(type='VOTLTMetric', outfile_prefix=str(tmp_path)))
+    res = run(metric, samples)
+    seqs = []
+    for name, gt in gts.items():
+        d = osp.join(tmp_path, 'longterm', name)
+        with open(osp.join(d, f'{name}_001.txt')) as f:
+            regions = [_toolkit_region(line) for line in f.read().split()]
+        with open(osp.join(d, f'{name}_001_confidence.value')) as f:
+            conf = [float(c) if c else 0. for c in f.read().split('\n')[:-1]]
+        gt_xywh = [None if np.isnan(g).any() else _toolkit_region(
+            ','.join(str(v) for v in [g[0], g[1], g[2] - g[0], g[3] - g[1]]))
+            for g in gt]
+        ov = [_raster_overlap(p, g, *size) for p, g in zip(regions, gt_xywh)]
+        seqs.append((np.array(ov), np.array(conf),
+                     sum(g is not None for g in gt_xywh)))
+    all_conf = sorted(np.concatenate([s[1] for s in seqs]), reverse=True)
+    best = (-1, 0, 0)
+    for thr in [np.inf] + all_conf + [-np.inf]:
+        pr = np.mean([s[0][s[1] >= thr].mean() if (s[1] >= thr).any() else 1
+                      for s in seqs])
+        re = np.mean([s[0][s[1] >= thr].sum() / s[2] for s in seqs])
+        f = 2 * pr * re / (pr + re) if pr + re > 0 else 0
+        best = max(best, (f, pr, re), key=lambda b: b[0])
+    assert res['votlt/F'] == pytest.approx(best[0])
+    assert res['votlt/precision'] == pytest.approx(best[1])
+    assert res['votlt/recall'] == pytest.approx(best[2])
 
 
 def test_davis_metric(tmp_path):
