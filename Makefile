@@ -1,18 +1,24 @@
 # mmtao: the two commands of README.md.
 #   make demo   set up (if needed) and run the tracking demo on the embedded default
 #   make test   set up (if needed) and run the test suite
+#   make web    also install the web extra, then start the browser demo
+#               (WEB_ARGS="--port 8000 ..."; see tools/demo/web_demo.py --help)
 PY := .venv/bin/python
 
-.PHONY: install demo test clean
+.PHONY: install demo test web clean
 
 install:
-	bash tools/install.sh
+	MMTAO_EXTRAS="$(MMTAO_EXTRAS)" bash tools/install.sh
 
 demo: install
 	$(PY) tools/demo/demo_track.py $(DEMO_ARGS)
 
 test: install
 	$(PY) -m pytest tests -q $(PYTEST_ARGS)
+
+web:
+	MMTAO_EXTRAS="web $(MMTAO_EXTRAS)" bash tools/install.sh
+	$(PY) tools/demo/web_demo.py $(WEB_ARGS)
 
 clean:
 	rm -rf .venv build *.egg-info

@@ -99,5 +99,22 @@ if [ ! -f "$CONVERTED" ]; then
   "$VENV/bin/python" tools/model_converters/mobilenetv2_tv2mmdet.py "$PRETRAINED" "$CONVERTED" >/dev/null
 fi
 
+# 6. Optional extras, named in MMTAO_EXTRAS (space-separated): "web" = the browser demo
+#    (`make web`), "web_tests" = that plus its test tools (what CI installs). Each is
+#    requirements/<extra>.txt; a stamp file keeps a second run offline and fast.
+for extra in ${MMTAO_EXTRAS:-}; do
+  req=requirements/$extra.txt
+  if [ ! -f "$req" ]; then
+    echo "[install] unknown extra '$extra': there is no $req" >&2
+    exit 1
+  fi
+  stamp=$VENV/.mmtao-extra-$extra
+  if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements/web.txt -nt "$stamp" ]; then
+    log "installing the '$extra' extra ($req)"
+    "${PIP[@]}" install -q -r "$req"
+    touch "$stamp"
+  fi
+done
+
 "${PIP[@]}" check
 log "done in $(( $(date +%s) - t0 )) s: activate with 'source .venv/bin/activate'"

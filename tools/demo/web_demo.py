@@ -1,0 +1,157 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+"""Pick the objects with the mouse in a local web page and track them.
+
+    make web                               # installs the web extra first
+    python tools/demo/web_demo.py [--port 8000] [--max-frames 60]
+
+Starts a server on 127.0.0.1 (a free port unless ``--port`` is given) and
+prints its URL. The page offers the embedded clip of ``make demo`` or an
+upload, a slider for the start frame, box dragging, a progress bar and the
+result video with its downloads. The trackers offered are the CLI demo's
+config + checkpoint, then any other ``checkpoints/<name>[_fp16].pth`` that
+has a config ``<name>.py`` in ``configs/`` or ``projects/*/configs/``.
+"""
+import argparse
+import glob
+import os.path as osp
+import socket
+import sys
+from typing import List
+
+# the CLI demo's embedded clip, config and checkpoint (same folder)
+from demo_track import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_VIDEO, REPO
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='mmtao browser demo: pick objects with the mouse')
+    parser.add_argument(
+        '--port',
+        type=int,
+        default=0,
+        help='port to listen on (default: a free one)')
+    parser.add_argument(
+        '--host',
+        default='127.0.0.1',
+        help='interface to listen on. The default, 127.0.0.1, is reachable '
+        'from this machine only; give 0.0.0.0 only if other machines on '
+        'your network should reach the page')
+    parser.add_argument(
+        '--config',
+        help='offer only this config (with --checkpoint) instead of the '
+        "CLI demo's and the discovered ones")
+    parser.add_argument(
+        '--checkpoint',
+        help="checkpoint for --config, or 'none' for random weights")
+    parser.add_argument(
+        '--video',
+        default=DEFAULT_VIDEO,
+        help='the clip offered as "embedded" (default: the one make demo '
+        'tracks)')
+    parser.add_argument(
+        '--out-dir',
+        default=osp.join(REPO, 'outputs', 'web'),
+        help='uploads and results; the only folder the server serves files '
+        'from')
+    parser.add_argument(
+        '--max-upload-mb',
+        type=float,
+        default=200,
+        help='largest accepted upload in MiB (default 200)')
+    parser.add_argument(
+        '--max-frames',
+        type=int,
+        default=None,
+        help='track at most this many frames from the start frame')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='torch CPU threads (default 1, as the CLI demo)')
+    return parser.parse_args()
+
+
+def model_choices(args: argparse.Namespace) -> List:
+    """The CLI demo's tracker first, then other checkpoints with a config."""
+    from mmtao.apis.web import ModelChoice
+
+    if args.config is not None:
+        ckpt = args.checkpoint
+        if ckpt is None or ckpt.lower() == 'none':
+            ckpt = None
+        elif not osp.isfile(ckpt):
+            raise SystemExit(f'--checkpoint not found: {ckpt}')
+        if not osp.isfile(args.config):
+            raise SystemExit(f'--config not found: {args.config}')
+        return [ModelChoice(osp.basename(args.config), args.config, ckpt)]
+    if args.checkpoint is not None:
+        raise SystemExit('--checkpoint needs --config')
+    choices = []
+    for ckpt in sorted(glob.glob(osp.join(REPO, 'checkpoints', '*.pth'))):
+        stem = osp.splitext(osp.basename(ckpt))[0]
+        stem = stem[:-len('_fp16')] if stem.endswith('_fp16') else stem
+        configs = glob.glob(
+            osp.join(REPO, 'configs', '**', stem + '.py'),
+            recursive=True) + glob.glob(
+                osp.join(REPO, 'projects', '*', 'configs', stem + '.py'))
+        if osp.abspath(ckpt) == osp.abspath(DEFAULT_CHECKPOINT):
+            choices.insert(0, ModelChoice(stem, DEFAULT_CONFIG, ckpt))
+        elif configs:
+            choices.append(ModelChoice(stem, sorted(configs)[0], ckpt))
+    if not choices:
+        raise SystemExit(f'no trained checkpoint found ({DEFAULT_CHECKPOINT}'
+                         ' is missing): train one with the command in README '
+                         '"CPU-scale model", or give --config C --checkpoint '
+                         'none for a random-weight smoke run')
+    return choices
+
+
+def main() -> None:
+    args = parse_args()
+    try:
+        import uvicorn
+
+        from mmtao.apis.web import TrackingService, create_app
+    except ImportError as e:
+        raise SystemExit(f'the browser demo needs the web extra ({e}): run '
+                         '`make web`, or `pip install -r '
+                         'requirements/web.txt`')
+    import torch
+    torch.set_num_threads(max(args.threads, 1))
+
+    service = TrackingService(
+        model_choices(args),
+        args.out_dir,
+        default_video=args.video if osp.isfile(args.video) else None,
+        max_frames=args.max_frames,
+        device=args.device)
+    loopback = args.host in ('127.0.0.1', 'localhost', '::1')
+    app = create_app(
+        service,
+        max_upload_bytes=int(args.max_upload_mb * 2**20),
+        allowed_hosts=None if loopback else ['*'])
+
+    family = socket.AF_INET6 if ':' in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as e:
+        raise SystemExit(f'cannot listen on {args.host}:{args.port}: '
+                         f'{e.strerror}')
+    port = sock.getsockname()[1]
+    host = f'[{args.host}]' if ':' in args.host else args.host
+    print(f'mmtao browser demo: open http://{host}:{port}/ '
+          f'(trackers: {", ".join(service.models)}; results in '
+          f'{service.jobs_dir}; Ctrl+C stops)', flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level='warning', timeout_graceful_shutdown=2))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        service.shutdown()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
