@@ -47,6 +47,7 @@ if CHROMIUM is None or CHROMEDRIVER is None:
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -110,7 +111,7 @@ def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ('--headless=new', '--no-sandbox', '--disable-gpu',
-                '--disable-dev-shm-usage', '--window-size=1100,1500',
+                '--disable-dev-shm-usage', '--window-size=1100,1900',
                 '--autoplay-policy=no-user-gesture-required'):
         options.add_argument(arg)
     options.add_experimental_option(
@@ -143,16 +144,34 @@ def _js(driver, script, *args):
     return driver.execute_script(script, *args)
 
 
-def test_pick_track_and_play(server_url, browser):
+def test_pick_track_and_play(server_url, browser, tmp_path):
     driver = browser
+    not_a_video = str(tmp_path / 'notes.mp4')
+    with open(not_a_video, 'w') as f:
+        f.write('not a video')
     driver.get(server_url)
     _wait(driver, lambda d: d.find_element(By.TAG_NAME, 'body')
           .get_attribute('data-ready') == '1', 30, 'the page to load')
+
+    # a file that is not a video: a message on the page
+    upload = driver.find_element(By.ID, 'upload')
+    upload.send_keys(not_a_video)
+    _wait(driver, lambda d: 'not a video' in d.find_element(
+        By.ID, 'message').text, 30, 'the not-a-video message')
 
     driver.find_element(By.ID, 'use-default').click()
     canvas = driver.find_element(By.ID, 'frame')
     _wait(driver, lambda d: canvas.get_attribute('data-frame') == '0', 30,
           'the first frame')
+    # scrub forward and back to frame 0 with the keyboard on the slider
+    scrub = driver.find_element(By.ID, 'scrub')
+    scrub.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+    _wait(driver, lambda d: canvas.get_attribute('data-frame') == '2', 30,
+          'frame 2')
+    scrub.send_keys(Keys.HOME)
+    _wait(driver, lambda d: canvas.get_attribute('data-frame') == '0', 30,
+          'frame 0 again')
+
     geo = _js(
         driver, 'const c = arguments[0], r = c.getBoundingClientRect();'
         'return [r.left, r.top, r.width, r.height, c.width, c.height];',
@@ -161,23 +180,45 @@ def test_pick_track_and_play(server_url, browser):
     assert (frame_w, frame_h) == (320, 240)
     sx, sy = css_w / frame_w, css_h / frame_h
 
-    # drag around the face with real pointer events, in viewport pixels
-    x, y, w, h = FACE_XYWH
-    p0 = (int(round(left + x * sx)), int(round(top + y * sy)))
-    p1 = (int(round(left + (x + w) * sx)), int(round(top + (y + h) * sy)))
-    actions = ActionChains(driver)
-    pointer = actions.w3c_actions.pointer_action
-    pointer.move_to_location(*p0)
-    pointer.pointer_down()
-    pointer.move_to_location((p0[0] + p1[0]) // 2, (p0[1] + p1[1]) // 2)
-    pointer.move_to_location(*p1)
-    pointer.pointer_up()
-    actions.perform()
-    # the dragged box in frame pixels, from where the pointer really went
-    expected = [(p0[0] - left) / sx, (p0[1] - top) / sy,
+    def drag(x, y, w, h):
+        """Drag from frame point (x, y) to (x + w, y + h) with real
+        pointer events; returns the box in frame pixels from where the
+        pointer really went (viewport pixels are integers)."""
+        p0 = (int(round(left + x * sx)), int(round(top + y * sy)))
+        p1 = (int(round(left + (x + w) * sx)),
+              int(round(top + (y + h) * sy)))
+        actions = ActionChains(driver)
+        pointer = actions.w3c_actions.pointer_action
+        pointer.move_to_location(*p0)
+        pointer.pointer_down()
+        pointer.move_to_location((p0[0] + p1[0]) // 2,
+                                 (p0[1] + p1[1]) // 2)
+        pointer.move_to_location(*p1)
+        pointer.pointer_up()
+        actions.perform()
+        return [(p0[0] - left) / sx, (p0[1] - top) / sy,
                 (p1[0] - p0[0]) / sx, (p1[1] - p0[1]) / sy]
-    items = driver.find_elements(By.CSS_SELECTOR, '#boxes li')
-    assert len(items) == 1 and items[0].text.startswith('object 0: x=')
+
+    def boxes():
+        return [li.text for li in driver.find_elements(
+            By.CSS_SELECTOR, '#boxes li')]
+
+    # a click without a drag is an empty box: refused on the page
+    drag(100, 100, 0, 0)
+    assert 'empty' in driver.find_element(By.ID, 'message').text
+    assert boxes() == []
+    # a box in the wrong place, redone; a second box, removed
+    drag(20, 150, 60, 50)
+    drag(230, 20, 50, 40)
+    assert len(boxes()) == 2
+    driver.find_elements(By.XPATH, '//ol[@id="boxes"]/li[2]/button[2]')[
+        0].click()  # remove object 1
+    driver.find_element(By.XPATH,
+                        '//ol[@id="boxes"]/li[1]/button[1]').click()  # redo
+    assert boxes()[0].startswith('object 0: drag its new box')
+    expected = drag(*FACE_XYWH)
+    items = boxes()
+    assert len(items) == 1 and items[0].startswith('object 0: x=132, y=68')
 
     pressed = time.time()
     driver.find_element(By.ID, 'track').click()
@@ -228,8 +269,8 @@ def test_pick_track_and_play(server_url, browser):
                                         'test_artifacts'))
     os.makedirs(artifacts, exist_ok=True)
     shot = osp.join(artifacts, 'web_demo_result.png')
-    _js(driver, 'arguments[0].pause(); arguments[0].currentTime = 1.0;',
-        video)
+    _js(driver, 'arguments[0].pause(); arguments[0].currentTime = 1.0;'
+        'window.scrollTo(0, 0);', video)
     time.sleep(0.5)
     driver.save_screenshot(shot)
     page_seconds = driver.find_element(

@@ -8,19 +8,16 @@ message and :class:`BusyError` into a 409.
 import math
 import os
 import os.path as osp
+import re
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
+from urllib.parse import quote
 
 import numpy as np
-
-
-# mmdet's palette name for the drawn objects (object k = "class" k); the page
-# shows the same colours
-PALETTE = 'random'
 
 
 class InputError(ValueError):
@@ -93,6 +90,13 @@ class Job:
             message=self.message,
             files=dict(self.files),
             seconds=round(self.seconds, 2))
+
+
+def safe_stem(filename: str) -> str:
+    """File name stem of ``filename`` with only ``[A-Za-z0-9._-]`` kept."""
+    stem = osp.splitext(osp.basename(filename))[0]
+    stem = re.sub(r'[^A-Za-z0-9._-]+', '_', stem).strip('._')
+    return stem or 'video'
 
 
 def read_frame(path: str, index: int) -> np.ndarray:
@@ -292,9 +296,8 @@ class TrackingService:
 
     def colors(self) -> List[List[int]]:
         """RGB colour of object k, as the result video draws it."""
-        from mmdet.visualization.palette import get_palette
-        return [[int(v) for v in c]
-                for c in get_palette(PALETTE, self.max_objects)]
+        from mmtao.visualization import track_colors
+        return [list(bgr[::-1]) for bgr in track_colors(self.max_objects)]
 
     def get_job(self, job_id: str) -> Job:
         if job_id not in self.jobs:
@@ -310,83 +313,56 @@ class TrackingService:
 
     def _run(self, job: Job) -> None:
         t0 = time.perf_counter()
+        state, message = 'error', ''
         try:
             job.state = 'loading'
             model = self._model(job.model)
             job.state = 'running'
             self._track(job, model)
-            job.state = 'done'
+            state = 'done'
         except Exception as e:  # reported on the page; the server goes on
-            job.state = 'error'
             first = str(e).splitlines()[0] if str(e) else ''
-            job.message = f'{type(e).__name__}: {first}'
+            message = f'{type(e).__name__}: {first}'
         finally:
             job.seconds = time.perf_counter() - t0
+            # free the worker before the page hears "done", so that its
+            # next Track is not refused as busy
             with self._lock:
                 self._busy = False
+            job.message, job.state = message, state
 
     def _track(self, job: Job, model) -> None:
-        """Track ``job``'s boxes and write its mp4, track text and sheet."""
-        import mmcv
-        from mmdet.visualization import DetLocalVisualizer
+        """Track ``job``'s boxes with the CLI demo's loop (``track_video``):
+        the mp4, the track text and the contact sheet, written as it goes.
+        """
+        from mmtao.apis import SOTInferencer, track_video
+        from mmtao.utils.video_io import FrameError
 
-        from mmtao.apis import SOTInferencer
-        from mmtao.utils.video_io import FrameReader, Mp4Writer
+        def progress(done: int, total: int, fps: float) -> None:
+            job.done, job.total, job.fps = done, total, fps
 
-        out = osp.join(self.jobs_dir, job.job_id)
-        os.makedirs(out, exist_ok=True)
-        stem = osp.splitext(job.video.name)[0] or 'video'
-        names = dict(
-            video=f'{stem}_tracked.mp4',
-            track=f'{stem}_track.txt',
-            sheet=f'{stem}_tracked.png')
-        inferencer = SOTInferencer(model)
         init_boxes = [[x, y, x + w, y + h] for x, y, w, h in job.boxes_xywh]
-        visualizer = DetLocalVisualizer(line_width=2, alpha=0.5)
-        visualizer.dataset_meta = dict(
-            classes=tuple(f'object {k}' for k in range(len(init_boxes))),
-            palette=PALETTE)
-        reader = FrameReader(
-            job.video.path, max_frames=job.start_frame + job.total)
-        rows, sheet = [], []
-        t_track, n_track = 0.0, 0
-        with Mp4Writer(osp.join(out, names['video']),
-                       fps=reader.fps) as writer:
-            for idx, frame in enumerate(reader):
-                if idx < job.start_frame:
-                    continue
-                i = idx - job.start_frame
-                t = time.perf_counter()
-                result = inferencer.init(frame, init_boxes) if i == 0 \
-                    else inferencer.track(frame)
-                if i > 0:
-                    t_track += time.perf_counter() - t
-                    n_track += 1
-                pred = result.pred_track_instances
-                result.pred_instances = pred.clone()
-                result.pred_instances.labels = pred.instances_id
-                visualizer.add_datasample(
-                    'frame', mmcv.bgr2rgb(frame), result, draw_gt=False,
-                    pred_score_thr=0.0)
-                drawn = mmcv.rgb2bgr(visualizer.get_image())
-                writer.write(drawn)
-                if i % max(job.total // 6, 1) == 0 and len(sheet) < 6:
-                    sheet.append(drawn)
-                for k, (box, score) in enumerate(
-                        zip(pred.bboxes.numpy(), pred.scores.numpy())):
-                    x1, y1, x2, y2 = box.tolist()
-                    rows.append(f'{idx},{k},{x1:.2f},{y1:.2f},{x2 - x1:.2f},'
-                                f'{y2 - y1:.2f},{float(score):.4f}')
-                job.done = i + 1
-                job.fps = n_track / t_track if t_track > 0 else 0.0
-        with open(osp.join(out, names['track']), 'w') as f:
-            f.write('frame,object,x,y,w,h,score\n' + '\n'.join(rows) + '\n')
-        if sheet:
-            mmcv.imwrite(np.concatenate(sheet, axis=1),
-                         osp.join(out, names['sheet']))
+        try:
+            summary = track_video(
+                SOTInferencer(model),
+                job.video.path,
+                init_boxes,
+                out_dir=osp.join(self.jobs_dir, job.job_id),
+                name=safe_stem(job.video.name),
+                start_frame=job.start_frame,
+                max_frames=job.total,
+                progress=progress)
+        except FrameError as e:
+            # the files hold every frame before the bad one: show them too
+            self._publish(job, e.summary.outputs)
+            raise
+        self._publish(job, summary.outputs)
+
+    @staticmethod
+    def _publish(job: Job, outputs: Dict[str, str]) -> None:
         job.files = {
-            key: f'/files/{job.job_id}/{name}'
-            for key, name in names.items()
+            key: f'/files/{job.job_id}/{quote(osp.basename(path))}'
+            for key, path in outputs.items()
         }
 
     def shutdown(self) -> None:

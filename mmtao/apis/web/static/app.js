@@ -268,6 +268,8 @@ async function track() {
       renderBoxes();
       if (s.state === 'error') {
         message(`tracking failed: ${s.message}`, 'error');
+        // frames before a bad one were written: show them
+        if (s.files.video) showResult(s, (performance.now() - pressed) / 1000);
       } else {
         showResult(s, (performance.now() - pressed) / 1000);
       }
@@ -286,11 +288,14 @@ function showResult(s, seconds) {
   const video = $('result');
   video.style.width = $('frame').style.width;  // as large as the frame above
   video.src = s.files.video;
-  $('dl-video').href = s.files.video;
-  $('dl-track').href = s.files.track;
-  $('dl-sheet').href = s.files.sheet;
+  for (const key of ['video', 'track', 'sheet']) {
+    const link = $(`dl-${key}`);
+    link.hidden = !s.files[key];
+    if (s.files[key]) link.href = s.files[key];
+  }
   const text = $('result-text');
-  text.textContent = `${s.total} frames tracked at ${s.fps.toFixed(1)} FPS; ` +
+  text.textContent = `${s.done} frames tracked at ${s.fps.toFixed(1)} FPS ` +
+    '(end to end: decode, track, draw, encode); ' +
     `${seconds.toFixed(1)} s from pressing Track to this result.`;
   text.dataset.seconds = seconds.toFixed(2);
   $('result-box').hidden = false;
