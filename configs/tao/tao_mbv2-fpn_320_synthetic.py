@@ -84,7 +84,10 @@ det_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackDetInputs'),
 ]
-# one frame of a tracking pair: scale / shift jitter, flip, colour
+# one frame of a tracking pair: scale / shift jitter, flip (shared by the two
+# frames of a pair: PairTransforms), colour. No Pad: it would overwrite
+# img_shape, and template negatives and proposals would come from padding;
+# PackSOTPairInputs and the data preprocessor pad instead.
 pair_frame_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadPairAnnotations', with_mask=True),
@@ -100,7 +103,6 @@ pair_frame_pipeline = [
         allow_negative_crop=False),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='Pad', size=img_scale),  # (w, h): pairs share one size
 ]
 track_pipeline = [
     dict(type='SOTPairSampling', frame_range=50),

@@ -101,3 +101,77 @@ def test_cpu_model_loads_converted_backbone():
     model.train()
     assert not model.backbone.layer4[0].linear_conv.conv.weight.requires_grad
     assert model.backbone.layer5[0].linear_conv.conv.weight.requires_grad
+
+
+def _cfg_path(rel: str) -> str:
+    return osp.join(REPO_ROOT, rel)
+
+
+# Table 1 rows 1-2 of the paper: trained "only on videos labeled for
+# tracking" (Sec. 4.3), without joint detection training
+VIDEO_ONLY_CFGS = [
+    'configs/tao/tao_r50-fpn_coco-vid-ytvos_no-det-init.py',
+    'configs/tao/tao_r50-fpn_coco-vid-ytvos_no-joint-det.py',
+]
+
+
+@pytest.mark.parametrize('rel', VIDEO_ONLY_CFGS)
+def test_video_only_ablations_see_no_coco_image(rel):
+    from mmtao.datasets.samplers.mixed_batch_sampler import \
+        MixedBatchSampler
+    cfg = Config.fromfile(_cfg_path(rel))
+    loader = cfg.train_dataloader
+    datasets = loader.dataset.datasets
+    assert [d.type for d in datasets] == [
+        'ImageNetVIDDataset', 'YouTubeVOSDataset'
+    ]
+    for d in datasets:
+        assert 'coco' not in d.data_root.lower()
+        assert _types(d.pipeline) & {'ImagePairSampling',
+                                     'PackDetInputs'} == set()
+    # every sample of every batch is a video pair
+    sampler_cfg = {k: v for k, v in loader.sampler.items() if k != 'type'}
+    fake = torch.utils.data.ConcatDataset([range(5), range(7)])
+    sampler = MixedBatchSampler(fake, seed=0, **sampler_cfg)
+    it = iter(sampler)
+    drawn = {next(it) for _ in range(50)}
+    assert drawn == set(range(12))
+
+
+def test_joint_ablations_keep_coco():
+    """Table 1 rows 3-6 keep joint detection training (and pseudo-pairs)."""
+    for name in ('center', 'mean-diff', 'mean-pos'):
+        cfg = Config.fromfile(
+            _cfg_path(f'configs/tao/tao_r50-fpn_coco-vid-ytvos_{name}.py'))
+        types = [d.type for d in cfg.train_dataloader.dataset.datasets]
+        assert types.count('CocoDataset') == 2
+        assert cfg.train_dataloader.sampler.track_fraction == 0.5
+
+
+PAIR_CFGS = [
+    'configs/tao/tao_mbv2-fpn_320_synthetic.py',
+    'configs/tao/tao_r50-fpn_coco-vid-ytvos.py',
+    'projects/BoxOnlyTracker/configs/'
+    'box-only-tracker_r50-fpn_coco-vid-ytvos.py',
+]
+
+
+@pytest.mark.parametrize('rel', PAIR_CFGS)
+def test_pair_pipelines_match_test_time(rel):
+    """No Pad (it overwrites img_shape, see test_pair_real_extent.py), the
+    flip shared by the two frames, and the paper's whole-video pairs."""
+    from mmtao.registry import TRANSFORMS
+    from mmtao.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(_cfg_path(rel))
+    for d in cfg.train_dataloader.dataset.datasets:
+        for step in d.pipeline:
+            if step['type'] == 'PairTransforms':
+                frame_steps = [t['type'] for t in step['transforms']]
+                assert 'Pad' not in frame_steps
+                assert 'RandomFlip' in frame_steps
+                pair = TRANSFORMS.build(step)
+                assert not pair.share_random_params
+                assert pair.shared_transforms == ('RandomFlip', )
+            if step['type'] == 'SOTPairSampling' and 'r50' in rel:
+                assert step['frame_range'] is None

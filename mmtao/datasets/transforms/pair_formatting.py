@@ -26,9 +26,15 @@ class PackSOTPairInputs(BaseTransform):
       ``LongTensor[1]`` zeros and, when the pair has masks, ``masks``
       (``BitmapMasks`` 1×H×W); metainfo ``template_bbox``
       (``np.ndarray[4]`` float32 xyxy, template input coordinates),
-      ``with_mask``, ``img_shape``, ``pad_shape``, ``ori_shape``,
-      ``scale_factor``, ``img_path``, ``template_img_path`` and the
-      ``meta_keys`` found in the search frame.
+      ``with_mask``, ``img_shape`` (the search frame's real extent),
+      ``template_img_shape`` (the template frame's), ``pad_shape``,
+      ``ori_shape``, ``scale_factor``, ``img_path``, ``template_img_path``
+      and the ``meta_keys`` found in the search frame.
+
+    The frames must not go through ``Pad``: it overwrites ``img_shape`` with
+    the padded size, and the model would then take template negatives and
+    search proposals from padding, which no test frame has. This transform
+    and the data preprocessor pad instead, keeping ``img_shape`` real.
 
     Required keys: ``frames`` (2 transformed frames with ``img``,
     ``gt_bboxes``, optional ``gt_masks`` and ``gt_ignore_flags``),
@@ -96,6 +102,14 @@ class PackSOTPairInputs(BaseTransform):
             raise KeyError('PackSOTPairInputs expects results["frames"] = '
                            '[template, search]')
         template, search = frames
+        for frame, name in ((template, 'template'), (search, 'search')):
+            if 'pad_fixed_size' in frame or 'pad_size_divisor' in frame:
+                raise ValueError(
+                    f'PackSOTPairInputs: the {name} frame went through Pad, '
+                    'which overwrote img_shape with the padded size (template '
+                    'negatives and proposals would come from padding); remove '
+                    'Pad from the PairTransforms pipeline: PackSOTPairInputs '
+                    'and the data preprocessor pad the pair')
         t_box, _ = self._object(template, 'template')
         s_box, s_idx = self._object(search, 'search')
         for box in (t_box, s_box):

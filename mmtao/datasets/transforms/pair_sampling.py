@@ -47,10 +47,12 @@ class SOTPairSampling(BaseTransform):
     """Sample a template frame and a search frame from one video.
 
     The template is drawn uniformly among the frames where the object is
-    visible; the search frame uniformly among the visible frames at most
-    ``frame_range`` frames away (the template frame itself included only when
-    it is the sole candidate). The paper draws both "at random from the
-    video" (footnote 1); ``frame_range`` bounds the appearance change.
+    visible; the search frame uniformly among the other visible frames at
+    most ``frame_range`` frames away, or anywhere in the video when
+    ``frame_range`` is None (the template frame itself is used only when it
+    is the sole candidate). The paper draws both "at random from the video"
+    (Sec. 3.5, footnote 1): ``frame_range=None``; a finite ``frame_range``
+    bounds the appearance change.
 
     Required keys (the train-mode item of ``BaseSOTDataset``, one video):
 
@@ -65,8 +67,9 @@ class SOTPairSampling(BaseTransform):
     ``with_mask`` (bool), ``video_id``.
 
     Args:
-        frame_range (int): Largest frame distance between template and search.
-            Defaults to 100.
+        frame_range (int, optional): Largest frame distance between template
+            and search; None for any two frames of the video. Defaults to
+            100.
         min_size (float): Frames whose box is narrower or lower than this are
             not sampled. Defaults to 2.
         with_mask (bool): Use the masks when the video has them. Defaults to
@@ -74,12 +77,14 @@ class SOTPairSampling(BaseTransform):
     """
 
     def __init__(self,
-                 frame_range: int = 100,
+                 frame_range: Optional[int] = 100,
                  min_size: float = 2.,
                  with_mask: bool = True) -> None:
-        if not isinstance(frame_range, int) or frame_range < 0:
-            raise ValueError('frame_range must be a non-negative int, got '
-                             f'{frame_range!r}')
+        if frame_range is not None and (not isinstance(frame_range, int)
+                                        or isinstance(frame_range, bool)
+                                        or frame_range < 0):
+            raise ValueError('frame_range must be a non-negative int or None '
+                             f'(whole video), got {frame_range!r}')
         self.frame_range = frame_range
         self.min_size = min_size
         self.with_mask = with_mask
@@ -105,7 +110,8 @@ class SOTPairSampling(BaseTransform):
     @cache_randomness
     def _sample_pair(self, valid: np.ndarray) -> List[int]:
         template = int(np.random.choice(valid))
-        near = valid[np.abs(valid - template) <= self.frame_range]
+        near = valid if self.frame_range is None else valid[
+            np.abs(valid - template) <= self.frame_range]
         others = near[near != template]
         search = int(np.random.choice(others)) if len(others) else template
         return [template, search]

@@ -212,7 +212,8 @@ class RidgeTemplateHead(BaseModule):
             bboxes (list[Tensor]): Template boxes per image, each of shape
                 (k_b, 4), xyxy in input coordinates.
             batch_img_metas (list[dict]): Meta of each image; ``img_shape``
-                bounds where negatives are taken.
+                (the real extent, not the padded one) bounds where negatives
+                are taken.
 
         Returns:
             Tensor: Templates of shape (sum_b k_b, D), in the order of the
@@ -283,6 +284,53 @@ class RidgeTemplateHead(BaseModule):
             align_corners=False)
         return out[0, :, 0].t()
 
+    def negative_cells(self,
+                       featmap_sizes: Sequence[Tuple[int, int]],
+                       box: Tensor,
+                       img_shape: Sequence[int],
+                       generator: Optional[torch.Generator] = None
+                       ) -> List[Tensor]:
+        """Draw the negative cells of one template, level by level.
+
+        A candidate is a feature cell whose centre ``((i + 0.5) * s,
+        (j + 0.5) * s)`` lies inside the image (``img_shape`` is the real
+        extent, not the padded one) and outside the box; each level draws
+        its share of ``num_negatives`` without replacement.
+
+        Args:
+            featmap_sizes (Sequence[tuple[int, int]]): (H_l, W_l) per level.
+            box (Tensor): The template box (4, ), xyxy input coordinates.
+            img_shape (Sequence[int]): (h, w) of the real image.
+            generator (torch.Generator, optional): RNG of the draw.
+
+        Returns:
+            list[Tensor]: Per level, the flat indices (into ``H_l * W_l``,
+            row-major) of the drawn cells, LongTensor (n_l, ).
+        """
+        num_levels = len(featmap_sizes)
+        per_level = [
+            self.num_negatives // num_levels +
+            (1 if lvl < self.num_negatives % num_levels else 0)
+            for lvl in range(num_levels)
+        ]
+        x1, y1, x2, y2 = box.detach().cpu().tolist()
+        img_h, img_w = float(img_shape[0]), float(img_shape[1])
+        cells = []
+        for (h, w), stride, n in zip(featmap_sizes, self.featmap_strides,
+                                     per_level):
+            cx = (torch.arange(w, dtype=torch.float32) + 0.5) * stride
+            cy = (torch.arange(h, dtype=torch.float32) + 0.5) * stride
+            cy, cx = torch.meshgrid(cy, cx, indexing='ij')
+            inside_img = (cx < img_w) & (cy < img_h)
+            inside_box = (cx >= x1) & (cx <= x2) & (cy >= y1) & (cy <= y2)
+            cand = torch.nonzero((inside_img & ~inside_box).reshape(-1))[:, 0]
+            if n == 0 or cand.numel() == 0:
+                cells.append(cand[:0])
+                continue
+            perm = torch.randperm(cand.numel(), generator=generator)[:n]
+            cells.append(cand[perm])
+        return cells
+
     def _negatives(self, feats: List[Tensor], box: Tensor,
                    img_shape: Sequence[int]) -> Tensor:
         """Features at cell centres outside the box, from every level.
@@ -292,34 +340,15 @@ class RidgeTemplateHead(BaseModule):
         solution nor (after re-normalising by the count) the mean.
         """
         D = feats[0].size(0)
-        device = feats[0].device
         generator = None
         if not self.training:
             generator = torch.Generator().manual_seed(self.seed)
-        num_levels = len(feats)
-        per_level = [
-            self.num_negatives // num_levels +
-            (1 if lvl < self.num_negatives % num_levels else 0)
-            for lvl in range(num_levels)
+        cells = self.negative_cells([f.shape[-2:] for f in feats], box,
+                                    img_shape, generator)
+        rows = [
+            feat.reshape(D, -1)[:, idx.to(feat.device)].t()
+            for feat, idx in zip(feats, cells) if idx.numel()
         ]
-        x1, y1, x2, y2 = box.detach().cpu().tolist()
-        img_h, img_w = float(img_shape[0]), float(img_shape[1])
-        rows = []
-        for feat, stride, n in zip(feats, self.featmap_strides, per_level):
-            if n == 0:
-                continue
-            h, w = feat.shape[-2:]
-            cx = (torch.arange(w, dtype=torch.float32) + 0.5) * stride
-            cy = (torch.arange(h, dtype=torch.float32) + 0.5) * stride
-            cy, cx = torch.meshgrid(cy, cx, indexing='ij')
-            inside_img = (cx < img_w) & (cy < img_h)
-            inside_box = (cx >= x1) & (cx <= x2) & (cy >= y1) & (cy <= y2)
-            cand = torch.nonzero((inside_img & ~inside_box).reshape(-1))[:, 0]
-            if cand.numel() == 0:
-                continue
-            perm = torch.randperm(cand.numel(), generator=generator)[:n]
-            idx = cand[perm].to(device)
-            rows.append(feat.reshape(D, -1)[:, idx].t())
         neg = torch.cat(rows) if rows else feats[0].new_zeros((0, D))
         if self.strategy == 'mean_diff':
             return neg

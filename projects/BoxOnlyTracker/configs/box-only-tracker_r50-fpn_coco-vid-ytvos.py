@@ -26,7 +26,10 @@ det_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
-# one frame of a tracking pair; both frames end at the same padded size
+# one frame of a tracking pair; the flip is shared by the two frames of a pair
+# (PairTransforms). No Pad: it would overwrite img_shape, and template
+# negatives and proposals would come from padding; PackSOTPairInputs pads the
+# two frames to a common size and the data preprocessor pads the batch.
 pair_frame_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadPairAnnotations', with_mask=False),
@@ -36,10 +39,10 @@ pair_frame_pipeline = [
         ratio_range=(0.9, 1.1),
         keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='Pad', size=(1472, 896)),  # (w, h): fits 1.1 x 1333 x 800
 ]
 track_pipeline = [
-    dict(type='SOTPairSampling', frame_range=100),
+    # template and search anywhere in the video (Sec. 3.5, footnote 1)
+    dict(type='SOTPairSampling', frame_range=None),
     dict(type='PairTransforms', transforms=pair_frame_pipeline),
     dict(type='PackSOTPairInputs'),
 ]

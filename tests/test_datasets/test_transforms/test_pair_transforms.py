@@ -82,7 +82,6 @@ def _frame_pipeline(with_mask: bool = True, flip_prob: float = 0.5) -> list:
             allow_negative_crop=False),
         dict(type='RandomFlip', prob=flip_prob),
         dict(type='PhotoMetricDistortion'),
-        dict(type='Pad', size=(OUT, OUT)),
     ]
 
 
@@ -206,13 +205,20 @@ def test_pair_pipeline_keeps_boxes_and_masks_aligned(video, mask_source):
             continue
         n += 1
         inputs, ds = out['inputs'], out['data_samples']
-        assert inputs.shape == (2, 3, OUT, OUT) and inputs.dtype == torch.uint8
+        assert inputs.dtype == torch.uint8
+        # no Pad: each frame keeps its real extent, the pair pads to the
+        # larger of the two (zeros bottom / right)
+        h, w = ds.img_shape
+        th, tw = ds.template_img_shape
+        assert max(h, th) <= OUT and max(w, tw) <= OUT
+        assert inputs.shape == (2, 3, max(h, th), max(w, tw))
+        assert inputs[1, :, h:].sum() == 0 and inputs[1, :, :, w:].sum() == 0
         # search frame: box == tight box of mask == tight box of pixels
         box = ds.gt_instances.bboxes
         assert box.shape == (1, 4) and box.dtype == torch.float32
         masks = ds.gt_instances.masks
-        assert isinstance(masks, BitmapMasks) and masks.masks.shape[0] == 1
-        h, w = ds.img_shape
+        assert isinstance(masks, BitmapMasks) and masks.masks.shape == (1, h,
+                                                                       w)
         gt_mask = masks.masks[0].astype(bool)
         pix = _pixel_mask(inputs[1])[:h, :w]
         _assert_mask_on_object(gt_mask, pix)
@@ -222,7 +228,6 @@ def test_pair_pipeline_keeps_boxes_and_masks_aligned(video, mask_source):
         # template frame: template_bbox == tight box of its pixels
         tb = ds.template_bbox
         assert tb.dtype == np.float32 and tb.shape == (4, )
-        th, tw = ds.template_img_shape
         np.testing.assert_allclose(
             tb, _tight_box(_pixel_mask(inputs[0])[:th, :tw]), atol=2.5)
         assert ds.with_mask is True
@@ -363,3 +368,87 @@ def test_pack_pads_to_common_size_and_rejects_bad_frames(video):
         PackSOTPairInputs()(two)
     with pytest.raises(KeyError, match='frames'):
         PackSOTPairInputs()(dict(img=np.zeros((4, 4, 3))))
+
+
+def test_sot_pair_sampling_whole_video(video):
+    """frame_range=None: any two distinct visible frames, however far."""
+    sampler = SOTPairSampling(frame_range=None)
+    np.random.seed(6)
+    seen = set()
+    for _ in range(400):
+        t, s = (f['frame_id'] for f in sampler(dict(video))['frames'])
+        assert video['visible'][t] and video['visible'][s] and t != s
+        seen.add((t, s))
+    visible = (0, 1, 3, 4, 6, 7)
+    assert seen == {(t, s) for t in visible for s in visible if t != s}
+    # the farthest pair is out of reach of any smaller range
+    assert (0, 7) in seen and 'frame_range=None' in repr(sampler)
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match='non-negative int or None'):
+            SOTPairSampling(frame_range=bad)
+
+
+def _flip_pairs(video, **pair_kwargs) -> list:
+    """(template, search) flip states of 60 pairs through PairTransforms."""
+    init_default_scope('mmtao')
+    pair = TRANSFORMS.build(
+        dict(
+            type='PairTransforms',
+            transforms=[
+                dict(type='LoadImageFromFile'),
+                dict(type='LoadPairAnnotations'),
+                dict(
+                    type='RandomFlip',
+                    prob=[0.3, 0.3],
+                    direction=['horizontal', 'vertical']),
+            ],
+            **pair_kwargs))
+    sampler = SOTPairSampling(frame_range=None)
+    np.random.seed(7)
+    states = []
+    for _ in range(60):
+        t, s = pair(sampler(dict(video)))['frames']
+        states.append(((t['flip'], t['flip_direction']),
+                       (s['flip'], s['flip_direction'])))
+        # the boxes really follow each frame's own flip state
+        for f in (t, s):
+            src = video['bboxes'][f['frame_id']]
+            box = f['gt_bboxes'].tensor[0].numpy()
+            if f['flip_direction'] == 'horizontal':
+                src = [W - src[2], src[1], W - src[0], src[3]]
+            elif f['flip_direction'] == 'vertical':
+                src = [src[0], H - src[3], src[2], H - src[1]]
+            np.testing.assert_allclose(box, src, atol=1e-4)
+    return states
+
+
+def test_pair_shares_the_flip(video):
+    """Both frames of a pair share flip and flip_direction (a tracked object
+    is never mirrored between frames at test time); pairs differ."""
+    states = _flip_pairs(video)
+    assert all(t == s for t, s in states)
+    assert {t for t, _ in states} == {(False, None), (True, 'horizontal'),
+                                      (True, 'vertical')}
+    # without sharing, the frames flip independently: mirrored pairs occur
+    independent = _flip_pairs(video, shared_transforms=())
+    assert sum(t != s for t, s in independent) > 10
+    with pytest.raises(TypeError, match='shared_transforms'):
+        TRANSFORMS.build(
+            dict(
+                type='PairTransforms',
+                transforms=[dict(type='LoadImageFromFile')],
+                shared_transforms='RandomFlip'))
+
+
+def test_pack_refuses_padded_frames(video):
+    """Pad overwrites img_shape with the padded size: refused, named."""
+    pipeline = _build(dict(type='SOTPairSampling'))
+    pipeline.transforms[1] = TRANSFORMS.build(
+        dict(
+            type='PairTransforms',
+            transforms=_frame_pipeline() + [dict(type='Pad',
+                                                 size=(OUT, OUT))]))
+    np.random.seed(8)
+    with pytest.raises(ValueError, match='went through Pad'):
+        for _ in range(20):  # until a draw keeps the object
+            pipeline(dict(video))

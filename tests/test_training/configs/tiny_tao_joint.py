@@ -36,7 +36,6 @@ _pair_frame = [
         recompute_bbox=True,
         allow_negative_crop=False),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='Pad', size=img_scale),
 ]
 _det = [
     dict(type='LoadImageFromFile'),
