@@ -74,7 +74,12 @@ class DAVISMetric(BaseSOTMetric):
     ``object_from_seq_name`` (DAVISDataset names its per-object sequences
     ``<video>_<k>``) the tracks of one video are merged into one PNG per
     frame with value ``k``; otherwise every sequence is its own video with
-    value 1.
+    value 1. A PNG holds one object per pixel, so overlapping masks are
+    resolved: a pixel claimed by several objects goes to the one with the
+    highest presence score on that frame (ties to the higher object id).
+    J and F are computed on those merged PNGs (object ``k`` = pixels of
+    value ``k``), i.e. on what is submitted, as the official evaluation
+    reads it.
 
     Args:
         object_from_seq_name (bool): Split ``<video>_<k>`` sequence names.
@@ -129,17 +134,23 @@ class DAVISMetric(BaseSOTMetric):
     def compute_video_metrics(
             self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
         out_dir = osp.join(self.get_outfile_dir(), 'davis')
-        pred_tracks = [
+        own_masks = [
             np.stack([
                 mask_util.decode(r['pred_mask_rle']).astype(bool)
                 for r in v['records']
             ]) for v in videos
         ]
-        self.write_pngs(out_dir, videos, pred_tracks)
+        canvases = self.merge_objects(videos, own_masks)
+        self.write_pngs(out_dir, canvases)
         print_log(f'DAVIS masks of {len(videos)} tracks written to {out_dir}',
                   logger='current')
         if self.format_only:
             return {}
+        # score what was written: object k is the pixels of value k
+        pred_tracks = []
+        for v in videos:
+            video, oid = self.video_and_object(v['seq_name'])
+            pred_tracks.append(canvases[video] == oid)
         gt_tracks = []
         for v in videos:
             paths = [r['mask_path'] for r in v['records']]
@@ -158,19 +169,62 @@ class DAVISMetric(BaseSOTMetric):
             logger='current')
         return res
 
-    def write_pngs(self, out_dir: str, videos: List[Dict[str, Any]],
-                   pred_tracks: List[np.ndarray]) -> None:
-        from PIL import Image
-        merged: Dict[str, np.ndarray] = {}
-        for v, masks in zip(videos, pred_tracks):
+    def merge_objects(self, videos: List[Dict[str, Any]],
+                      masks: List[np.ndarray]) -> Dict[str, np.ndarray]:
+        """One label map per video: the submitted DAVIS PNGs.
+
+        Args:
+            videos (list[dict]): The tracks (see ``group_by_video``).
+            masks (list[np.ndarray]): Per track (T, H, W) bool masks.
+
+        Returns:
+            dict[str, np.ndarray]: Per video (T, H, W) uint8, 0 background,
+            else the object id of the pixel's owner: among the objects
+            whose masks cover it, the one with the highest presence score
+            on that frame (ties: the higher object id).
+        """
+        by_video: Dict[str, List[Tuple[int, np.ndarray, np.ndarray]]] = {}
+        for v, m in zip(videos, masks):
             video, oid = self.video_and_object(v['seq_name'])
-            canvas = merged.setdefault(video, np.zeros(masks.shape, np.uint8))
-            if canvas.shape != masks.shape:
+            if not 0 < oid < 256:
+                raise ValueError(f'DAVISMetric: object id {oid} of '
+                                 f"{v['seq_name']} does not fit a palette "
+                                 'PNG (1..255)')
+            tracks = by_video.setdefault(video, [])
+            if tracks and tracks[0][1].shape != m.shape:
                 raise ValueError(f'DAVISMetric: tracks of video {video} '
                                  'differ in length or image size')
-            # later objects are drawn over earlier ones where they overlap
-            canvas[masks] = oid
-        for seq, canvas in merged.items():
+            if any(t[0] == oid for t in tracks):
+                raise ValueError(f'DAVISMetric: two tracks of video {video} '
+                                 f'have object id {oid}')
+            low = -np.finfo(np.float64).max  # a claim without a score
+            tracks.append((oid, m,
+                           np.nan_to_num(
+                               v['pred_scores'].astype(np.float64),
+                               nan=low, neginf=low)))
+        canvases = {}
+        for video, tracks in by_video.items():
+            tracks.sort(key=lambda t: t[0])
+            ids = np.array([0] + [t[0] for t in tracks], np.uint8)
+            canvas = np.zeros(tracks[0][1].shape, np.uint8)
+            for f in range(len(canvas)):  # frame by frame: K x H x W
+                claimed = np.stack([t[1][f] for t in tracks])
+                claims = np.where(
+                    claimed,
+                    np.array([t[2][f] for t in tracks])[:, None, None],
+                    -np.inf)
+                # argmax takes the first maximum: reversed, ties go to the
+                # higher object id
+                best = len(tracks) - np.argmax(claims[::-1], axis=0)
+                canvas[f] = ids[np.where(claimed.any(0), best, 0)]
+            canvases[video] = canvas
+        return canvases
+
+    @staticmethod
+    def write_pngs(out_dir: str, canvases: Dict[str, np.ndarray]) -> None:
+        """Write the label maps as DAVIS palette PNGs."""
+        from PIL import Image
+        for seq, canvas in canvases.items():
             mkdir_or_exist(osp.join(out_dir, seq))
             for t, frame in enumerate(canvas):
                 img = Image.fromarray(frame, mode='P')

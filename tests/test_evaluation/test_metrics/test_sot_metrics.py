@@ -378,3 +378,50 @@ def test_davis_metric_rle_and_objects_of_one_video(tmp_path):
     np.testing.assert_array_equal(png, gt1.astype(np.uint8))
     with pytest.raises(ValueError, match='<video>_<object id>'):
         metric.video_and_object('nounderscore')
+
+
+def _two_halves(tmp_path, scores2):
+    """The issue's DAVIS case: 4x4 frames, 3 frames, object 1 = left half,
+    object 2 = right half; predictions: object 1 exact, object 2 the whole
+    image (presence scores 1 and ``scores2``)."""
+    import pycocotools.mask as mask_util
+    left = np.zeros((4, 4), bool)
+    left[:, :2] = True
+    right = ~left
+
+    def rle(m):
+        return mask_util.encode(np.asfortranarray(m.astype(np.uint8)))
+
+    samples = []
+    for vid, (gt, pred, score) in enumerate(
+        ((left, left, 1.), (right, np.ones((4, 4), bool), scores2))):
+        for t in range(3):
+            samples.append(
+                frame_sample(vid, t, 3, f'cows_{vid + 1}', [0, 0, 4, 4],
+                             [0, 0, 4, 4], True, score, img_shape=(4, 4),
+                             mask=pred, mask_path=rle(gt)))
+    metric = METRICS.build(
+        dict(type='DAVISMetric', object_from_seq_name=True,
+             outfile_prefix=str(tmp_path)))
+    return run(metric, samples), left
+
+
+def test_davis_metric_scores_the_merged_pngs(tmp_path):
+    from PIL import Image
+    # equal scores: object 2 (higher id) owns the whole image in the PNG;
+    # object 1 has no pixel left (J = F = 0), object 2 covers twice its
+    # ground truth (J = .5, F = 0): J-Mean .25, J&F .125 as the official
+    # evaluation on the PNGs (per-object masks would give .75 / .625)
+    res, left = _two_halves(tmp_path, 1.)
+    assert res['davis/J-Mean'] == pytest.approx(0.25)
+    assert res['davis/J&F-Mean'] == pytest.approx(0.125)
+    png = np.array(Image.open(osp.join(tmp_path, 'davis', 'cows',
+                                       '00001.png')))
+    np.testing.assert_array_equal(png, np.full((4, 4), 2))
+    # object 1 more confident: it keeps its half; object 2 = the rest,
+    # exactly its ground truth
+    res, left = _two_halves(tmp_path, 0.3)
+    assert res['davis/J-Mean'] == pytest.approx(1.0)
+    png = np.array(Image.open(osp.join(tmp_path, 'davis', 'cows',
+                                       '00001.png')))
+    np.testing.assert_array_equal(png, np.where(left, 1, 2))
