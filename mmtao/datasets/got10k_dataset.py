@@ -106,6 +106,13 @@ class GOT10kDataset(BaseSOTDataset):
                 self._check_len(cover_path, cover, n)
                 visible &= cover > 0
                 ann['visible_ratio'] = (cover / 8.).astype(np.float32)
+            nan_rows = np.flatnonzero(np.isnan(boxes).any(1) & visible)
+            if len(nan_rows):
+                # the toolkit would score NaN for the whole benchmark
+                raise ValueError(
+                    f'{gt_path}:{nan_rows[0] + 1}: NaN box on a frame marked '
+                    'visible (absence.label 0, cover.label > 0 or no such '
+                    'labels)')
             ann['visible'] = visible
         mask_dir = osp.join(seq_dir, 'masks')
         if self.with_mask is True and not osp.isdir(mask_dir):

@@ -136,6 +136,20 @@ def test_corrupt_labels_and_counts(tmp_path):
         ds.get_ann_infos_by_video(0)
 
 
+def test_nan_box_on_visible_frame_names_file_and_line(tmp_path):
+    # GOT-10k's toolkit would turn the whole benchmark into NaN: an error
+    boxes = ['1,2,3,4', '1,2,3,4', 'nan,nan,nan,nan']
+    ds = _one_seq(str(tmp_path / 'a'), boxes, absence=[0, 0, 0],
+                  cover=[8, 8, 8])
+    with pytest.raises(ValueError, match=r'groundtruth.txt:3: NaN box on a '
+                       'frame marked visible'):
+        ds.get_ann_infos_by_video(0)
+    # absent there: fine
+    ds = _one_seq(str(tmp_path / 'b'), boxes, absence=[0, 0, 1],
+                  cover=[8, 8, 0])
+    assert not ds.get_ann_infos_by_video(0)['visible'][2]
+
+
 def test_missing_frame_and_sequence(tmp_path):
     root = str(tmp_path)
     seq = write_got10k_seq(root, 'seq', ['1,2,3,4'] * 3)

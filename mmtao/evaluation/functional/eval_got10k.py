@@ -106,9 +106,13 @@ def eval_got10k(results: Sequence[np.ndarray],
         if not np.isfinite(pred).all():
             raise ValueError(f'{name}: predictions contain NaN/inf')
         keep = vis[1:]
-        if np.isnan(gt[1:][keep]).any():
-            raise ValueError(f'{name}: a visible frame has no ground-truth '
-                             'box (NaN)')
+        nan_rows = np.flatnonzero(np.isnan(gt).any(1) & vis)
+        nan_rows = nan_rows[nan_rows > 0]
+        if len(nan_rows):
+            # the official toolkit would return NaN for the whole benchmark
+            raise ValueError(
+                f'{name}: frame {nan_rows[0]} (line {nan_rows[0] + 1} of its '
+                'groundtruth.txt) is visible but has a NaN ground-truth box')
         bound = image_sizes[i] if image_sizes is not None else None
         ious = got10k_rect_iou(
             xyxy_to_xywh(pred[1:][keep]), xyxy_to_xywh(gt[1:][keep]), bound)

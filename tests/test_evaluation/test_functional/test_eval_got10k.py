@@ -64,5 +64,8 @@ def test_got10k_bad_inputs():
     pred = np.zeros((3, 4))
     with pytest.raises(ValueError, match='same non-zero number'):
         eval_got10k([pred], [np.zeros((2, 4))], [np.ones(3, bool)])
-    with pytest.raises(ValueError, match='no ground-truth box'):
-        eval_got10k([pred], [np.full((3, 4), np.nan)], [np.ones(3, bool)])
+    gt = np.zeros((3, 4))
+    gt[2] = np.nan
+    with pytest.raises(ValueError, match=r'frame 2 \(line 3 of its '
+                       r'groundtruth.txt\) is visible but has a NaN'):
+        eval_got10k([pred], [gt], [np.ones(3, bool)], video_names=['a'])
