@@ -60,15 +60,8 @@ model = dict(
         track_loss_weight=1.0),
     test_cfg=dict(
         rpn=dict(nms_pre=500, max_per_img=300),
-        rcnn=dict(max_per_img=50),
-        # the temporal heuristic of Sec. 4.2 (the paper's "Ours")
-        temporal=dict(
-            _delete_=True,
-            type='TemporalSmoother',
-            alpha=0.6,
-            low_iou=0.1,
-            recover_iou=0.3,
-            recover_frames=30)))
+        rcnn=dict(max_per_img=50)))
+# test_cfg.temporal: the model base's Sec. 4.2 heuristic (the paper's "Ours")
 
 # ----------------------------------------------------------------- data --
 # detection: the synthetic world's COCO json (class-specific heads)

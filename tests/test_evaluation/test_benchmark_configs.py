@@ -32,9 +32,6 @@ def test_benchmark_config(path):
     register_all_modules()
     cfg = Config.fromfile(path)
     dataset = cfg.test_dataloader.dataset
-    if dataset.type == 'OxUvADataset' and DATASETS.get(
-            dataset.type) is None:
-        pytest.xfail('OxUvADataset is not implemented yet')
     assert DATASETS.get(dataset.type) is not None, dataset.type
     assert cfg.test_cfg.type == 'TestLoop'
     evaluator = cfg.test_evaluator
@@ -59,3 +56,23 @@ def test_dataset_bases_exist():
     for b in BENCHMARKS[:8]:
         assert osp.isfile(
             osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', f'{b}.py'))
+
+
+def test_each_setting_in_one_place():
+    """The smoother dict lives in the model base only (the paper's "Ours"
+    default) and the SOT test loop in _base_/datasets/sot_test.py only."""
+    def text(*parts):
+        with open(osp.join(REPO_ROOT, 'configs', *parts)) as f:
+            return f.read()
+
+    model = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/_base_/models/tao_mask-rcnn_r50_fpn.py'))
+    assert model.model.test_cfg.temporal == PAPER
+    for path in CONFIGS:
+        assert 'TemporalSmoother' not in text('tao', osp.basename(path))
+    for b in BENCHMARKS[:8]:
+        base = text('_base_', 'datasets', f'{b}.py')
+        for key in ('VideoSampler', 'PackSOTInputs', 'batch_size'):
+            assert key not in base, (b, key)
+    shared = text('_base_', 'datasets', 'sot_test.py')
+    assert 'VideoSampler' in shared and 'PackSOTInputs' in shared

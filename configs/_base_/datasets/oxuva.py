@@ -1,7 +1,7 @@
 # OxUvA dev set (long-term): TPR, TNR, MaxGM at the presence threshold and
 # the area under TPR vs FPR over all thresholds (the paper's ablation
 # metric); predictions in OxUvA's CSV format under <work_dir>/oxuva/.
-_base_ = './lasot.py'
+_base_ = './sot_test.py'
 
 dataset_type = 'OxUvADataset'
 data_root = 'data/oxuva/'
@@ -9,7 +9,6 @@ val_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
 val_evaluator = dict(
-    _delete_=True,
     type='OxUvAMetric',
     score_thr=0.5,
     # labels exist once a second: only those frames are assessed

@@ -1,6 +1,6 @@
 # TrackingNet test set: boxes are hidden, so the metric only writes the
 # server format (<outfile>/trackingnet/<seq>.txt, x,y,w,h per frame).
-_base_ = './lasot.py'
+_base_ = './sot_test.py'
 
 dataset_type = 'TrackingNetDataset'
 data_root = 'data/trackingnet/'

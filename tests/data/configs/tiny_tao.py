@@ -13,13 +13,6 @@ model = dict(
         bbox_roi_extractor=dict(out_channels=16),
         bbox_head=dict(in_channels=16, fc_out_channels=32, num_classes=2),
         mask_roi_extractor=dict(out_channels=16),
-        mask_head=dict(in_channels=16, conv_out_channels=16, num_classes=2)),
-    test_cfg=dict(
-        temporal=dict(
-            _delete_=True,
-            type='TemporalSmoother',
-            alpha=0.6,
-            low_iou=0.1,
-            recover_iou=0.3,
-            recover_frames=30)))
+        mask_head=dict(in_channels=16, conv_out_channels=16, num_classes=2)))
+# test_cfg.temporal: the model base's (the paper's Sec. 4.2 heuristic)
 
