@@ -32,9 +32,13 @@ def _numpy_globals() -> List[object]:
 
 
 #: Classes and functions a Runner checkpoint may reference. ``getattr`` is
-#: how numpy pickles some scalars and is harmless without other globals.
-CHECKPOINT_SAFE_GLOBALS: List[object] = [HistoryBuffer, builtins.getattr
-                                         ] + _numpy_globals()
+#: how numpy pickles some scalars and is harmless without other globals;
+#: ``bytes`` is how pickle protocol 2 writes the empty data buffer of an
+#: empty array (``np.array([])``, a HistoryBuffer that never got a value),
+#: and it only builds a bytes object.
+CHECKPOINT_SAFE_GLOBALS: List[object] = [
+    HistoryBuffer, builtins.getattr, builtins.bytes
+] + _numpy_globals()
 
 _registered = False
 

@@ -118,3 +118,36 @@ def test_wrong_checkpoint_is_named(runner_ckpt):
     with pytest.raises(ValueError, match='iter_3.pth.*does not fit'):
         check_checkpoint_matches(other, runner_ckpt)
     assert check_checkpoint_matches(ToyModel(), runner_ckpt) == 1.0
+
+
+def test_empty_arrays_and_history_buffer_load(tmp_path):
+    """An empty HistoryBuffer and np.array([]) pickle their empty data
+    buffer through builtins.bytes (protocol 2): on the allow-list."""
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+    path = str(tmp_path / 'empty.pth')
+    buf = HistoryBuffer()
+    torch.save(
+        dict(
+            state_dict=dict(w=torch.ones(2)),
+            message_hub=dict(log_scalars=dict(never=buf)),
+            empty=np.array([]),
+            empty2d=np.zeros((0, 3), np.int64)), path)
+    ckpt = load_checkpoint_file(path)
+    assert ckpt['empty'].shape == (0, ) and ckpt['empty'].dtype == np.float64
+    assert ckpt['empty2d'].shape == (0, 3)
+    loaded = ckpt['message_hub']['log_scalars']['never']
+    assert isinstance(loaded, HistoryBuffer)
+    assert loaded.data[0].size == 0 and loaded.data[1].size == 0
+    # without the bytes entry the same file is refused
+    torch.serialization.clear_safe_globals()
+    ckpt_module._registered = False
+    try:
+        torch.serialization.add_safe_globals([
+            g for g in ckpt_module.CHECKPOINT_SAFE_GLOBALS if g is not bytes
+        ])
+        with pytest.raises(Exception, match='bytes'):
+            torch.load(path, weights_only=True)
+    finally:
+        torch.serialization.clear_safe_globals()
+        register_checkpoint_safe_globals()
