@@ -9,13 +9,24 @@ Same command line as MMDetection's ``tools/test.py``::
 import argparse
 import os
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmtao.utils.cli import run_cli, silence_known_warnings  # noqa: E402
 
-from mmtao.utils import check_checkpoint_matches, register_all_modules
-from mmtao.utils.dist import init_cpu_dist
+silence_known_warnings()  # before mmengine is imported
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmtao.utils import (check_checkpoint_matches,  # noqa: E402
+                         register_all_modules)
+from mmtao.utils.config_options import merge_cfg_options  # noqa: E402
+from mmtao.utils.dist import init_cpu_dist  # noqa: E402
+from mmtao.utils.video_io import ensure_writable_dir  # noqa: E402
+from mmtao.utils.worker_lifetime import \
+    install_worker_exit_with_parent  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,12 +54,18 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value pairs, e.g. '
-        'test_dataloader.dataset.data_root=DIR')
+        'test_dataloader.dataset.data_root=DIR, or data_root=DIR to move '
+        'every path the config derives from it; keys that are not in the '
+        'config are reported')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the Python traceback of an error')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -83,10 +100,14 @@ def main() -> None:
 
     register_all_modules(init_default_scope=False)
 
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out {args.out}: expected a .pkl file name')
+        ensure_writable_dir(osp.dirname(osp.abspath(args.out)))
+
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
 
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -98,8 +119,11 @@ def main() -> None:
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
 
+    ensure_writable_dir(cfg.work_dir)
     # CPU-only DDP (gloo): mmengine's own init needs CUDA
     init_cpu_dist(args.launcher, cfg)
+    # DataLoader workers die with this process, even on kill -9
+    install_worker_exit_with_parent()
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
@@ -111,8 +135,6 @@ def main() -> None:
     check_checkpoint_matches(runner.model, args.checkpoint)
 
     if args.out is not None:
-        assert args.out.endswith(('.pkl', '.pickle')), \
-            f'--out must be a .pkl file, got {args.out}'
         runner.test_evaluator.metrics.append(
             _dump_metric(out_file_path=args.out))
 
@@ -125,4 +147,4 @@ def _dump_metric(out_file_path: str):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

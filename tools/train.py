@@ -9,13 +9,24 @@ Same command line as MMDetection's ``tools/train.py``::
 import argparse
 import os
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmtao.utils.cli import run_cli, silence_known_warnings  # noqa: E402
 
-from mmtao.utils import register_all_modules
-from mmtao.utils.dist import init_cpu_dist
+silence_known_warnings()  # before mmengine is imported
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmtao.utils import register_all_modules  # noqa: E402
+from mmtao.utils.config_options import (  # noqa: E402
+    drop_unscheduled_validation, merge_cfg_options)
+from mmtao.utils.dist import init_cpu_dist  # noqa: E402
+from mmtao.utils.video_io import ensure_writable_dir  # noqa: E402
+from mmtao.utils.worker_lifetime import \
+    install_worker_exit_with_parent  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,12 +54,19 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value pairs, e.g. '
-        'train_cfg.max_iters=10 or key="[a,b]" for lists')
+        'train_cfg.max_iters=10 or key="[a,b]" for lists. A top-level '
+        '*_root (data_root=DIR) also moves the paths the config derives '
+        'from it (data_root + "train/"); keys that are not in the config '
+        'are reported')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the Python traceback of an error')
     # torch.distributed.launch passes --local-rank (torch>=2.0) or
     # --local_rank (older)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -68,8 +86,10 @@ def main() -> None:
 
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args.cfg_options)
+    if drop_unscheduled_validation(cfg):
+        print('validation is not scheduled (train_cfg.val_interval > the '
+              'training length): no val split is read', flush=True)
 
     # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir is not None:
@@ -109,8 +129,11 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    ensure_writable_dir(cfg.work_dir)
     # CPU-only DDP (gloo): mmengine's own init needs CUDA
     init_cpu_dist(args.launcher, cfg)
+    # DataLoader workers die with this process, even on kill -9
+    install_worker_exit_with_parent()
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
@@ -120,4 +143,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)
