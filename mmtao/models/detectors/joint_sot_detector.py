@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
+from mmcv.ops import batched_nms
 from mmdet.models.detectors import MaskRCNN
 from mmdet.structures import DetDataSample, SampleList
 from mmdet.structures.bbox import scale_boxes
@@ -316,8 +317,16 @@ class JointSOTDetector(MaskRCNN):
                            feats: Tuple[Tensor],
                            templates: Tensor,
                            img_meta: dict,
-                           rescale: bool = False) -> InstanceList:
+                           rescale: bool = False,
+                           lean: Optional[bool] = None) -> InstanceList:
         """Candidates of K templates on one frame's FPN features.
+
+        The lean path (``test_cfg.track.lean``, default True) batches the K
+        templates through one RPN call, one RoI feature extraction, one box
+        head and one mask head call, decodes all proposals and boxes at
+        once and pastes all masks in one call; only NMS runs per template.
+        ``lean=False`` runs mmdet's per-image predict paths (the reference
+        the lean path is tested against).
 
         Args:
             feats (tuple[Tensor]): The frame's (un-attended) FPN levels,
@@ -325,23 +334,113 @@ class JointSOTDetector(MaskRCNN):
             templates (Tensor): (K, D).
             img_meta (dict): Meta of the frame.
             rescale (bool): Boxes and masks in original image coordinates.
+            lean (bool, optional): Override ``test_cfg.track.lean``.
 
         Returns:
             list[:obj:`InstanceData`]: K candidate sets, see :meth:`track`.
         """
-        x = self.neck.attend(feats, templates)
-        metas = [img_meta] * templates.size(0)
         track_cfg = self.test_cfg.track
-        rpn_outs = self.rpn_head(x)
-        rpn_results_list = self.rpn_head.predict_by_feat(
-            *rpn_outs, batch_img_metas=metas, cfg=track_cfg.rpn)
-        return self.roi_head.predict_track(
+        lean = track_cfg.get('lean', True) if lean is None else lean
+        with_mask = track_cfg.get('with_mask', True)
+        num = templates.size(0)
+        if not lean:
+            x = self.neck.attend(feats, templates)
+            metas = [img_meta] * num
+            rpn_outs = self.rpn_head(x)
+            rpn_results_list = self.rpn_head.predict_by_feat(
+                *rpn_outs, batch_img_metas=metas, cfg=track_cfg.rpn)
+            return self.roi_head.predict_track(
+                x,
+                metas,
+                rpn_results_list,
+                track_cfg.rcnn,
+                rescale=rescale,
+                with_mask=with_mask)
+        sims = self.neck.similarity(feats, templates)
+        # the attention of TemplateAttentionNeck.attend, kept for the RPN
+        x = tuple(feat * sim for feat, sim in zip(feats, sims))
+        cls_scores, bbox_preds = self.rpn_head(x)
+        proposals = self._batched_rpn_proposals(cls_scores, bbox_preds,
+                                                img_meta, track_cfg.rpn)
+        return self.roi_head.predict_track_lean(
+            feats,
+            sims,
             x,
-            metas,
-            rpn_results_list,
+            img_meta,
+            proposals,
             track_cfg.rcnn,
             rescale=rescale,
-            with_mask=track_cfg.get('with_mask', True))
+            with_mask=with_mask,
+            separable_min_rois=track_cfg.get('separable_min_rois', 16))
+
+    def _batched_rpn_proposals(self, cls_scores: List[Tensor],
+                               bbox_preds: List[Tensor], img_meta: dict,
+                               cfg: ConfigType) -> InstanceList:
+        """mmdet's ``RPNHead.predict_by_feat`` for K images of one frame:
+        the top ``nms_pre`` of every level and the box decoding batched over
+        the K images, NMS per image (mmcv's, same inputs as mmdet's)."""
+        head = self.rpn_head
+        num = cls_scores[0].size(0)
+        priors = head.prior_generator.grid_priors(
+            [c.shape[-2:] for c in cls_scores],
+            dtype=cls_scores[0].dtype,
+            device=cls_scores[0].device)
+        nms_pre = cfg.get('nms_pre', -1)
+        reg_dim = head.bbox_coder.encode_size
+        mlvl_deltas, mlvl_priors, mlvl_scores, level_ids = [], [], [], []
+        for level, (cls_score, bbox_pred, prior) in enumerate(
+                zip(cls_scores, bbox_preds, priors)):
+            deltas = bbox_pred.permute(0, 2, 3, 1).reshape(num, -1, reg_dim)
+            cls_score = cls_score.permute(0, 2, 3, 1).reshape(
+                num, -1, head.cls_out_channels)
+            if head.use_sigmoid_cls:
+                scores = cls_score.sigmoid()
+            else:
+                scores = cls_score.softmax(-1)[..., :-1]
+            scores = scores.reshape(num, -1)
+            if 0 < nms_pre < scores.size(1):
+                ranked, rank_inds = scores.sort(dim=1, descending=True)
+                inds = rank_inds[:, :nms_pre]
+                scores = ranked[:, :nms_pre]
+                deltas = deltas.gather(
+                    1, inds[..., None].expand(-1, -1, reg_dim))
+                prior = prior[inds]
+            else:
+                prior = prior[None].expand(num, -1, -1)
+            mlvl_deltas.append(deltas)
+            mlvl_priors.append(prior)
+            mlvl_scores.append(scores)
+            level_ids.append(
+                scores.new_full((scores.size(1), ), level, dtype=torch.long))
+        deltas = torch.cat(mlvl_deltas, 1)
+        bboxes = head.bbox_coder.decode(
+            torch.cat(mlvl_priors, 1).reshape(-1, 4),
+            deltas.reshape(-1, reg_dim),
+            max_shape=img_meta['img_shape']).reshape(num, -1, 4)
+        scores = torch.cat(mlvl_scores, 1)
+        level_ids = torch.cat(level_ids)
+        min_size = cfg.get('min_bbox_size', -1)
+        if min_size >= 0:
+            valid = ((bboxes[..., 2] - bboxes[..., 0] > min_size) &
+                     (bboxes[..., 3] - bboxes[..., 1] > min_size))
+        results_list = []
+        for k in range(num):
+            k_bboxes, k_scores, k_levels = bboxes[k], scores[k], level_ids
+            if min_size >= 0 and not bool(valid[k].all()):
+                k_bboxes, k_scores = k_bboxes[valid[k]], k_scores[valid[k]]
+                k_levels = k_levels[valid[k]]
+            if k_bboxes.numel() > 0:
+                dets, keep = batched_nms(k_bboxes, k_scores, k_levels,
+                                         cfg.nms)
+                k_bboxes = k_bboxes[keep][:cfg.max_per_img]
+                k_scores = dets[:, -1][:cfg.max_per_img]
+            results_list.append(
+                InstanceData(
+                    bboxes=k_bboxes,
+                    scores=k_scores,
+                    labels=k_scores.new_zeros(
+                        len(k_scores), dtype=torch.long)))
+        return results_list
 
     # ------------------------------------------------------------------ #
     # test loop

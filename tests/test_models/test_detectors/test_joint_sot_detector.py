@@ -484,3 +484,51 @@ def test_sot_results_pickle_only_what_they_hold(tiny_tao_cfg, build_model):
         mask_bytes = pred.masks.numel() * pred.masks.element_size()
         assert len(pickle.dumps(pred.masks)) < mask_bytes + 1000
         assert len(pickle.dumps(out.to_dict())) < mask_bytes + 4000
+
+
+def eight_boxes():
+    boxes = []
+    for k in range(8):
+        bw, bh = 128 * (0.15 + 0.08 * (k % 4)), 96 * (0.2 + 0.1 * (k % 3))
+        x1, y1 = (128 - bw) * ((k * 0.37) % 1), (96 - bh) * ((k * 0.61) % 1)
+        boxes.append([x1, y1, x1 + bw, y1 + bh])
+    return torch.tensor(boxes)
+
+
+@pytest.mark.parametrize('with_mask', [True, False])
+@pytest.mark.parametrize('separable_min_rois', [1, 0])
+def test_lean_track_step_equals_mmdet_predict_paths(tiny_tao_cfg, build_model,
+                                                     with_mask,
+                                                     separable_min_rois):
+    """The lean step (batched over K templates, separable RoIAlign) gives
+    the boxes, scores and masks of mmdet's per-image predict paths."""
+    tiny_tao_cfg.test_cfg.track.update(
+        with_mask=with_mask, separable_min_rois=separable_min_rois)
+    model = build_model(tiny_tao_cfg, seed=4).eval()
+    data = preprocess(
+        model, [scene(), scene(seed=1)],
+        [det_sample(96, 128, 0.5), det_sample(96, 128, 0.5)])
+    first, second = data['inputs'][:1], data['inputs'][1:]
+    meta = data['data_samples'][1].metainfo
+    with torch.no_grad():
+        feats = model.extract_feat(second)
+        for num in (1, 3, 8):
+            templates = model.init(first, eight_boxes()[:num], meta)
+            for rescale in (True, False):
+                ref = model.predict_candidates(
+                    feats, templates, meta, rescale, lean=False)
+                lean = model.predict_candidates(
+                    feats, templates, meta, rescale, lean=True)
+                assert len(ref) == len(lean) == num
+                for a, b in zip(ref, lean):
+                    assert len(a) == len(b) > 0
+                    torch.testing.assert_close(
+                        b.bboxes, a.bboxes, rtol=0, atol=1e-4)
+                    torch.testing.assert_close(
+                        b.scores, a.scores, rtol=0, atol=1e-4)
+                    assert b.labels.tolist() == a.labels.tolist()
+                    assert ('masks' in a) == ('masks' in b) == with_mask
+                    if with_mask:
+                        assert b.masks.shape == a.masks.shape
+                        assert b.masks.dtype == torch.bool
+                        assert torch.equal(b.masks, a.masks)
