@@ -19,7 +19,6 @@ import math
 import os
 import os.path as osp
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -27,24 +26,13 @@ import pytest
 import torch
 
 from conftest import REPO_ROOT
+from tool_runner import run_tool
 
 CFG = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao_oxuva.py')
 # (video, object, init_frame, last_frame, number of frames in the video)
 TASKS = [('vid0000', 'obj0001', 60, 180, 181), ('vid0001', 'obj0000', 0, 90,
                                                  91)]
 INIT_BOX = (0.25, 0.5, 0.3, 0.6)  # xmin, xmax, ymin, ymax
-
-
-def _run(args: list) -> str:
-    proc = subprocess.run(
-        args,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
-    return proc.stdout + proc.stderr
 
 
 def _write_video(folder: str, num_frames: int, seed: int) -> None:
@@ -92,8 +80,8 @@ def runs(tmp_path_factory):
 
     # run 1: no labels (test split style): CSVs only
     work1 = str(root / 'work1')
-    log1 = _run([sys.executable, 'tools/test.py', CFG, ckpt, '--work-dir',
-                 work1] + opts)
+    log1 = run_tool([sys.executable, 'tools/test.py', CFG, ckpt, '--work-dir',
+                     work1] + opts, env=dict(OMP_NUM_THREADS='1'))
     assert 'oxuva/TPR' not in log1
     preds1 = {(vid, obj): _read_predictions(
         osp.join(work1, 'oxuva', f'{vid}_{obj}.csv'))
@@ -126,9 +114,10 @@ def runs(tmp_path_factory):
 
     # run 2: with the labels
     work2 = str(root / 'work2')
-    log2 = _run([
+    log2 = run_tool([
         sys.executable, 'tools/test.py', CFG, ckpt, '--work-dir', work2
-    ] + opts + [f'test_evaluator.score_thr={thr!r}'])
+    ] + opts + [f'test_evaluator.score_thr={thr!r}'],
+                    env=dict(OMP_NUM_THREADS='1'))
     return preds1, work2, log2, thr
 
 

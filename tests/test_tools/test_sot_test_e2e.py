@@ -7,11 +7,9 @@ disk (official GOT-10k semantics: frames after the first whose target is
 visible; IoU of x,y,w,h boxes).
 """
 import glob
-import os
 import os.path as osp
 import re
 import socket
-import subprocess
 import sys
 
 import numpy as np
@@ -19,20 +17,9 @@ import pytest
 import torch
 
 from conftest import REPO_ROOT
+from tool_runner import run_tool as _run
 
 CFG = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao_got10k.py')
-
-
-def _run(args: list, env: dict = None) -> str:
-    proc = subprocess.run(
-        args,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=dict(os.environ, **(env or {})))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
-    return proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope='module')

@@ -1,6 +1,9 @@
 # OxUvA dev set (long-term): TPR, TNR, MaxGM at the presence threshold and
 # the area under TPR vs FPR over all thresholds (the paper's ablation
-# metric); predictions in OxUvA's CSV format under <work_dir>/oxuva/.
+# metric), on the 1 Hz labels; predictions in the toolkit's CSV format under
+# <work_dir>/oxuva/<video>_<object>.csv (frames init_frame+1 ... last_frame by
+# absolute number, presence true/false). The test split (no labels: CSVs
+# only): --cfg-options test_dataloader.dataset.split=test
 _base_ = './sot_test.py'
 
 dataset_type = 'OxUvADataset'
