@@ -94,3 +94,21 @@ def test_oxuva_bad_labels(oxuva_root, row, match):
         '\n')
     with pytest.raises(ValueError, match=match):
         OxUvADataset(data_root=oxuva_root, test_mode=True, pipeline=[])[0]
+
+
+def test_oxuva_test_split_has_no_labels(tmp_path):
+    root = str(tmp_path)
+    write_frames(
+        osp.join(root, 'images', 'test', 'vid0100'),
+        [f'{i:06d}.jpeg' for i in range(100)],
+        size=(100, 50))
+    write_text(
+        osp.join(root, 'tasks', 'test.csv'),
+        'vid0100,obj0000,60,90,0.1,0.5,0.2,0.6\n')
+    ds = OxUvADataset(
+        data_root=root, split='test', test_mode=True, pipeline=[])
+    assert len(ds) == 31
+    assert ds[0]['img_path'].endswith(
+        osp.join('images', 'test', 'vid0100', '000060.jpeg'))
+    assert ds[0]['visible'] and ds[30]['frame_num'] == 90
+    assert not any(ds[i]['annotated'] for i in range(len(ds)))
