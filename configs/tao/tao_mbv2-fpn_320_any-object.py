@@ -1,0 +1,64 @@
+# The CPU-scale tracker of any object: the first CPU model's network
+# (MobileNetV2-FPN, 320x240) trained jointly on the any-object world
+# (tools/misc/make_synthetic_world.py --world any: thousands of identities
+# cut from real photos, one detection class "object"), fine-tuned from the
+# six-class CPU model. See README "Training" for the commands and results.
+_base_ = './tao_mbv2-fpn_320_synthetic.py'
+
+# written by tools/misc/prepare_world_photos.py + make_synthetic_world.py
+data_root = 'data/world/'
+# Detection half: one class-agnostic "object" class covering every identity.
+# The world has no classes to name, and objectness for *anything* with an
+# outline is what the paper's COCO detection teaches the shared RPN and RoI
+# layers; a 1-class head keeps the detection branch a plain Mask R-CNN.
+num_classes = 1
+metainfo = dict(classes=('object', ), palette=[(220, 20, 60)])
+# the six-class CPU model: backbone, FPN, RPN, RoI trunk and tracking layers
+# load; its 6-class detection layers do not fit and start fresh
+load_from = 'checkpoints/tao_mbv2-fpn_320_synthetic_fp16.pth'
+
+model = dict(
+    backbone=dict(frozen_stages=4),
+    roi_head=dict(
+        bbox_head=dict(num_classes=num_classes),
+        mask_head=dict(num_classes=num_classes)))
+
+det_dataset = dict(
+    type='SyntheticCocoDataset',
+    data_root=data_root + 'train/',
+    ann_file='annotations/coco.json',
+    data_prefix=dict(img=''),
+    metainfo=metainfo,
+    filter_cfg=dict(filter_empty_gt=True, min_size=4),
+    pipeline={{_base_.det_pipeline}})
+track_dataset = dict(
+    type='GOT10kDataset',
+    data_root=data_root + 'train/',
+    ann_file='list.txt',
+    test_mode=False,
+    pipeline={{_base_.track_pipeline}})
+coco_pair_dataset = dict(det_dataset, pipeline={{_base_.coco_pair_pipeline}})
+train_dataloader = dict(
+    dataset=dict(
+        type='ConcatDataset',
+        datasets=[det_dataset, track_dataset, coco_pair_dataset]))
+
+# ---------------------------------------------------------------- schedule --
+max_iters = 4000
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+param_scheduler = [
+    dict(
+        type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_iters,
+        by_epoch=False,
+        milestones=[3000, 3600],
+        gamma=0.1)
+]
+
+# ------------------------------------------------------------- evaluation --
+# the unseen-identity split (640x480 frames, resized to the model's input)
+val_dataloader = dict(dataset=dict(data_root=data_root + 'val_unseen/'))
+test_dataloader = val_dataloader
