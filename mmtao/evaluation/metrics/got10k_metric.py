@@ -6,6 +6,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from mmtao.evaluation.functional import eval_got10k
+from mmtao.evaluation.functional.eval_oxuva import assess_frames, oxuva_quality
 from mmtao.registry import METRICS
 from .base_sot_metric import BaseSOTMetric
 from .result_writers import write_got10k_sequence, zip_sequences
@@ -36,6 +37,12 @@ class GOT10kMetric(BaseSOTMetric):
             first frame the metric switches to format-only by itself.
         zip_results (bool): Write ``got10k_submission.zip``. Defaults to
             True.
+        presence_threshold (float, optional): Also score presence, as
+            OxUvA does, over the frames after the first: the tracker says
+            *present* where its presence score is >= this; ``TPR`` is the
+            share of visible frames called present with IoU >= 0.5, ``TNR``
+            the share of absent frames (``absence.label``) called absent.
+            Defaults to None (AO/SR only, as the official toolkit).
         collect_device (str): Defaults to 'cpu'.
         prefix (str, optional): Defaults to 'got10k'.
     """
@@ -45,10 +52,12 @@ class GOT10kMetric(BaseSOTMetric):
                  outfile_prefix: Optional[str] = None,
                  format_only: bool = False,
                  zip_results: bool = True,
+                 presence_threshold: Optional[float] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(outfile_prefix, format_only, collect_device, prefix)
         self.zip_results = zip_results
+        self.presence_threshold = presence_threshold
 
     def compute_video_metrics(
             self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
@@ -80,4 +89,29 @@ class GOT10kMetric(BaseSOTMetric):
             f"frames: AO {res['AO']:.4f}  SR0.5 {res['SR0.5']:.4f}  "
             f"SR0.75 {res['SR0.75']:.4f}",
             logger='current')
-        return {k: res[k] for k in ('AO', 'SR0.5', 'SR0.75')}
+        metrics = {k: res[k] for k in ('AO', 'SR0.5', 'SR0.75')}
+        if self.presence_threshold is not None:
+            metrics.update(self.presence_scores(videos))
+            print_log(
+                f'presence (score >= {self.presence_threshold}): TPR '
+                f"{metrics['TPR']:.4f}  TNR {metrics['TNR']:.4f} on "
+                f"{metrics['num_absent']} absent frames",
+                logger='current')
+        return metrics
+
+    def presence_scores(self, videos: List[Dict[str, Any]]) -> Dict:
+        """OxUvA's TPR / TNR of the frames after the first."""
+        counts = dict(TP=0, FN=0, TN=0, FP=0)
+        for v in videos:
+            boxes = self.boxes_or_zeros(v['pred_bboxes'])[1:]
+            present = (np.asarray(v['pred_scores'])[1:] >=
+                       self.presence_threshold) & (
+                           (boxes[:, 2:] > boxes[:, :2]).all(1))
+            flags = assess_frames(boxes, present, v['gt_bboxes'][1:],
+                                  v['visible'][1:], v['img_size'])
+            for k in counts:
+                counts[k] += int(flags[k].sum())
+        q = oxuva_quality(counts['TP'], counts['FN'], counts['TN'],
+                          counts['FP'])
+        return dict(
+            TPR=q['TPR'], TNR=q['TNR'], num_absent=counts['TN'] + counts['FP'])

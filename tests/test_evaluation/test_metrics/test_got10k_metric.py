@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmtao.registry import METRICS
-from .sot_samples import GOT_VIDEOS, frame_sample, got_samples
+from .sot_samples import NAN4, GOT_VIDEOS, frame_sample, got_samples
 
 
 def run(metric, samples):
@@ -81,3 +81,28 @@ def test_missing_frame_and_bad_sample(tmp_path):
     del bad['gt_bbox_ori']
     with pytest.raises(KeyError, match='gt_bbox_ori'):
         metric.process({}, [bad])
+
+
+def test_got10k_metric_presence_tpr_tnr(tmp_path):
+    """Hand-computed: after the init frame, one TP, two FN (called absent;
+    wrong box), one TN and one FP -> TPR 1/3, TNR 1/2 at threshold 0.5."""
+    from .sot_samples import video_samples
+    box, far = [0, 0, 10, 10], [50, 50, 60, 60]
+    samples = video_samples(
+        0,
+        'p',
+        preds=[box, box, box, far, far, [20, 20, 30, 30]],
+        gts=[box, box, box, NAN4, NAN4, box],
+        visible=[True, True, True, False, False, True],
+        scores=[1.0, 0.9, 0.2, 0.3, 0.8, 0.9])
+    metric = METRICS.build(
+        dict(
+            type='GOT10kMetric',
+            outfile_prefix=str(tmp_path),
+            presence_threshold=0.5))
+    res = run(metric, samples)
+    assert res['got10k/TPR'] == pytest.approx(1 / 3)
+    assert res['got10k/TNR'] == pytest.approx(1 / 2)
+    assert res['got10k/num_absent'] == 2
+    # AO is unchanged by the presence scores: IoUs 1, 1, 0 on visible frames
+    assert res['got10k/AO'] == pytest.approx(2 / 3)
