@@ -5,7 +5,7 @@
 #               (WEB_ARGS="--port 8000 ..."; see tools/demo/web_demo.py --help)
 PY := .venv/bin/python
 
-.PHONY: install demo test web clean
+.PHONY: install demo test web clean opencv-venv
 
 install:
 	MMTAO_EXTRAS="$(MMTAO_EXTRAS)" bash tools/install.sh
@@ -19,6 +19,13 @@ test: install
 web:
 	MMTAO_EXTRAS="web $(MMTAO_EXTRAS)" bash tools/install.sh
 	$(PY) tools/demo/web_demo.py $(WEB_ARGS)
+
+# OpenCV's CSRT/KCF (opencv-contrib) for tools/analysis/run_opencv_tracker.py,
+# in a venv of their own: mmengine's opencv-python would overwrite them
+opencv-venv:
+	test -x .venv-opencv/bin/python || python3 -m venv .venv-opencv
+	.venv-opencv/bin/python -m pip install -q --disable-pip-version-check \
+		numpy tqdm opencv-contrib-python-headless
 
 clean:
 	rm -rf .venv build *.egg-info

@@ -112,3 +112,38 @@ def test_run_opencv_tracker(got_folder, tmp_path):
     with pytest.raises(SystemExit, match='no NoSuchTracker'):
         tool.main([str(got_folder), '--tracker', 'NoSuchTracker', '--out',
                    str(tmp_path / 'x')])
+
+
+def test_score_got10k_results_presence_and_seen_unseen(got_folder, tmp_path):
+    """Hand-computed: s1 perfect (3 frames after the first, IoU 1); s2 two
+    visible frames (IoU 1, then 0: a box elsewhere) and one absent frame.
+
+    All: AO (3 + 1 + 0) / 5 = 0.8; TPR: TP 4 of 5 visible; TNR: the absent
+    frame called absent (confidence 0.2 < 0.5) -> 1. s1's target is seen in
+    the training world, s2's is not."""
+    tool = load_tool('score_got10k_results')
+    for seq, sprite in (('s1', 'train_00007_blob'), ('s2', 'val_00003_seg')):
+        (got_folder / seq / 'meta_info.ini').write_text(
+            f'[METAINFO]\nsprite = {sprite}\n')
+    world = tmp_path / 'train_world' / 'annotations'
+    os.makedirs(world)
+    (world / 'identities.json').write_text(
+        json.dumps({'SYN_Train_000001': ['train_00007_blob_lookalike']}))
+    res = tmp_path / 'res'
+    write_results(res, {
+        's1': GT['s1'],
+        's2': GT['s2'][:2] + [[20, 20, 6, 6], [1, 1, 2, 2]]
+    })
+    np.savetxt(res / 's1' / 's1_001_confidence.value', [1, .9, .9, .9])
+    np.savetxt(res / 's2' / 's2_001_confidence.value', [1, .9, .9, .2])
+    table = tool.main([
+        str(got_folder), '--results', f'ours={res}', '--train-world',
+        str(tmp_path / 'train_world')
+    ])['ours']
+    assert table['all']['AO'] == pytest.approx(0.8)
+    assert table['all']['SR0.5'] == pytest.approx(0.8)
+    assert table['all']['TPR'] == pytest.approx(0.8)
+    assert table['all']['TNR'] == pytest.approx(1.0)
+    assert table['seen']['AO'] == pytest.approx(1.0)
+    assert table['unseen']['AO'] == pytest.approx(0.5)
+    assert table['unseen']['TNR'] == pytest.approx(1.0)

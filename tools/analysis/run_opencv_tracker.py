@@ -11,21 +11,49 @@ main ``opencv-python`` wheel; ``CSRT``, ``KCF`` and the ``legacy`` ones
 opencv-contrib-python beside opencv-python is fragile: any later
 ``opencv-python*`` install overwrites cv2 and removes them.)
 
+Each sequence also gets ``<seq>_001_confidence.value``: 1 where the
+tracker reported success, 0 where it reported a failure (the previous box is
+then repeated), so presence (TPR / TNR) can be scored as for mmtao.
+
+CSRT and KCF need opencv-contrib, which must not share a venv with mmtao
+(mmengine depends on opencv-python, which overwrites it): ``make
+opencv-venv`` creates ``.venv-opencv`` with numpy, tqdm and
+``opencv-contrib-python-headless`` only, and this script runs there (it needs
+nothing of mmtao but the annotation readers, loaded from the source file).
 Example::
 
-    python tools/analysis/run_opencv_tracker.py data/synthetic/val \\
-        --tracker MIL --out work_dirs/opencv_mil
+    .venv-opencv/bin/python tools/analysis/run_opencv_tracker.py \\
+        data/world/val_unseen --tracker CSRT --out work_dirs/opencv_csrt
+    .venv/bin/python tools/analysis/score_got10k_results.py \\
+        data/world/val_unseen --results csrt=work_dirs/opencv_csrt
 """
 import argparse
+import importlib.util
+import os
 import os.path as osp
 import time
 from typing import Callable, Dict, List, Optional
 
 import cv2
 import numpy as np
-from mmengine.utils import ProgressBar, mkdir_or_exist
+from tqdm import tqdm
 
-from mmtao.datasets.annotation_io import read_box_file, read_name_list
+
+def _annotation_io():
+    """mmtao's annotation readers, without importing mmtao (and so mmdet):
+    this script also runs in the opencv-contrib venv."""
+    path = osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+        'mmtao', 'datasets', 'annotation_io.py')
+    spec = importlib.util.spec_from_file_location('_mmtao_annotation_io',
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_io = _annotation_io()
+read_box_file, read_name_list = _io.read_box_file, _io.read_name_list
 
 _CANDIDATES = {
     'CSRT': ('TrackerCSRT_create', ),
@@ -61,10 +89,11 @@ def available_trackers() -> Dict[str, Callable]:
 
 def track_sequence(factory: Callable, frames: List[str],
                    init_xywh: np.ndarray):
-    """Boxes (x, y, w, h) and seconds per frame of one sequence.
+    """Boxes (x, y, w, h), seconds and success flags per frame.
 
     Frame 0 returns the initial box. When the tracker reports a failure the
-    previous box is kept (the GOT-10k format needs a box every frame).
+    previous box is kept (the GOT-10k format needs a box every frame) and
+    the flag is 0.
     """
     tracker = factory()
     img = cv2.imread(frames[0])
@@ -76,6 +105,7 @@ def track_sequence(factory: Callable, frames: List[str],
     boxes, times = [np.asarray(init_xywh, np.float64)], [
         time.perf_counter() - t0
     ]
+    oks = [1.0]
     for path in frames[1:]:
         img = cv2.imread(path)
         if img is None:
@@ -85,7 +115,8 @@ def track_sequence(factory: Callable, frames: List[str],
         times.append(time.perf_counter() - t0)
         boxes.append(
             np.asarray(new_box, np.float64) if ok else boxes[-1].copy())
-    return np.stack(boxes), np.asarray(times)
+        oks.append(float(bool(ok)))
+    return np.stack(boxes), np.asarray(times), np.asarray(oks)
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -108,16 +139,16 @@ def main(argv: Optional[List[str]] = None) -> str:
             f'available: {sorted(trackers)} (CSRT/KCF/legacy need '
             'opencv-contrib-python)')
     seqs = read_name_list(osp.join(args.data_root, 'list.txt'))
-    bar = ProgressBar(len(seqs))
-    for seq in seqs:
+    for seq in tqdm(seqs, desc=args.tracker):
         seq_dir = osp.join(args.data_root, seq)
         gt = read_box_file(osp.join(seq_dir, 'groundtruth.txt'))
         frames = [
             osp.join(seq_dir, f'{i:08d}.jpg') for i in range(1, len(gt) + 1)
         ]
-        boxes, times = track_sequence(trackers[args.tracker], frames, gt[0])
+        boxes, times, oks = track_sequence(trackers[args.tracker], frames,
+                                           gt[0])
         out_dir = osp.join(args.out, seq)
-        mkdir_or_exist(out_dir)
+        os.makedirs(out_dir, exist_ok=True)
         np.savetxt(
             osp.join(out_dir, f'{seq}_001.txt'),
             boxes,
@@ -127,7 +158,8 @@ def main(argv: Optional[List[str]] = None) -> str:
             osp.join(out_dir, f'{seq}_time.txt'),
             np.maximum(times, 1e-6),
             fmt='%.8f')
-        bar.update()
+        np.savetxt(
+            osp.join(out_dir, f'{seq}_001_confidence.value'), oks, fmt='%g')
     print(f'\n{args.tracker} results written to {args.out}')
     return args.out
 

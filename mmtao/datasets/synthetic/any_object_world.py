@@ -100,6 +100,7 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
         self.p_holder = p_holder
         self.p_clip = p_clip
         self._bank: Optional[IdentityBank] = None
+        self._seq_idx = 0
 
     # ----------------------------------------------------------- the pool
     @property
@@ -121,8 +122,21 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
                 f'({self.num_identities} identities, '
                 f'{len(self.bank.photos)} photos)')
 
-    def _identity(self, rng: np.random.Generator) -> Tuple[int, Sprite]:
-        index = int(rng.integers(self.num_identities))
+    def plan_sequence(self, seq_idx: int) -> _SequencePlan:
+        # sequence i's target is identity perm[i]: distinct targets across
+        # the first num_identities sequences of a split
+        self._seq_idx = seq_idx
+        return super().plan_sequence(seq_idx)
+
+    def _identity(self,
+                  rng: np.random.Generator,
+                  target: bool = False) -> Tuple[int, Sprite]:
+        if target:
+            perm = np.random.default_rng(
+                [self.identity_seed, 7]).permutation(self.num_identities)
+            index = int(perm[self._seq_idx % self.num_identities])
+        else:
+            index = int(rng.integers(self.num_identities))
         sprite = self.bank.identity(index)
         if rng.random() < 0.5:
             sprite = _flip(sprite)
@@ -193,7 +207,7 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
         camera[:, 1, 2] = -cam[:, 2] / cam[:, 0]
 
         # Target: any identity, any size.
-        t_index, sprite = self._identity(rng)
+        t_index, sprite = self._identity(rng, target=True)
         max_rot = 180.0 if rng.random() < self.p_spin else 30.0
         erratic = rng.random() < self.p_erratic
         jumps = int(rng.integers(1, 3)) if rng.random() < self.p_jump else 0
