@@ -44,7 +44,7 @@ train_dataloader = dict(
         datasets=[det_dataset, track_dataset, coco_pair_dataset]))
 
 # ---------------------------------------------------------------- schedule --
-max_iters = 4000
+max_iters = 2400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 param_scheduler = [
     dict(
@@ -54,7 +54,7 @@ param_scheduler = [
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[3000, 3600],
+        milestones=[1800, 2200],
         gamma=0.1)
 ]
 
@@ -62,3 +62,6 @@ param_scheduler = [
 # the unseen-identity split (640x480 frames, resized to the model's input)
 val_dataloader = dict(dataset=dict(data_root=data_root + 'val_unseen/'))
 test_dataloader = val_dataloader
+# AO / SR, and presence as OxUvA scores it (present = score >= 0.5)
+val_evaluator = dict(type='GOT10kMetric', presence_threshold=0.5)
+test_evaluator = val_evaluator
