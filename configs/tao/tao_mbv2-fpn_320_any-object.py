@@ -59,9 +59,11 @@ param_scheduler = [
 ]
 
 # ------------------------------------------------------------- evaluation --
-# the unseen-identity split (640x480 frames, resized to the model's input)
-val_dataloader = dict(dataset=dict(data_root=data_root + 'val_unseen/'))
-test_dataloader = val_dataloader
-# AO / SR, and presence as OxUvA scores it (present = score >= 0.5)
-val_evaluator = dict(type='GOT10kMetric', presence_threshold=0.5)
-test_evaluator = val_evaluator
+# tools/test.py scores the unseen-identity split (640x480 frames, resized
+# to the model's input): AO / SR, and presence as OxUvA scores it (present =
+# score >= 0.5). No validation during training (it would need the split).
+test_dataloader = dict(dataset=dict(data_root=data_root + 'val_unseen/'))
+test_evaluator = dict(type='GOT10kMetric', presence_threshold=0.5)
+val_dataloader = None
+val_cfg = None
+val_evaluator = None

@@ -63,6 +63,12 @@ def parse_args() -> argparse.Namespace:
         help='processes rendering sequences in parallel (output does not '
         'depend on it)')
     parser.add_argument(
+        '--extend',
+        action='store_true',
+        help='keep the sequences an earlier run with the same arguments '
+        'wrote in --out and render only the missing ones (same result as a '
+        'fresh run)')
+    parser.add_argument(
         '--world',
         choices=('any', 'classic'),
         default='any',
@@ -106,7 +112,11 @@ def main() -> None:
         generator = SyntheticWorldGenerator(**common)
     start = time.time()
     path = generator.generate(
-        args.out, args.num_videos, num_workers=args.workers, progress=True)
+        args.out,
+        args.num_videos,
+        num_workers=args.workers,
+        progress=True,
+        extend=args.extend)
     print(f'\nwrote {args.num_videos} sequences x {args.num_frames} frames '
           f'to {args.out} and {path} in {time.time() - start:.1f} s')
 

@@ -577,11 +577,50 @@ class SyntheticWorldGenerator:
             segmentation=rle,
             instance_id=instance)
 
+    def _written_results(self, out_dir: str) -> List[Dict[str, list]]:
+        """Per-sequence results of a world already in ``out_dir`` (as
+        :meth:`write_sequence` returned them), read back from its files."""
+        paths = [
+            osp.join(out_dir, 'list.txt'),
+            osp.join(out_dir, 'annotations', 'coco.json'),
+            osp.join(out_dir, 'annotations', 'identities.json')
+        ]
+        if not all(osp.isfile(p) for p in paths):
+            return []
+        with open(paths[0]) as f:
+            names = [line.strip() for line in f if line.strip()]
+        with open(paths[1]) as f:
+            coco = json.load(f)
+        with open(paths[2]) as f:
+            identities = json.load(f)
+        info = coco.get('info', {})
+        mine = dict(seed=self.seed, split=self.split,
+                    num_frames=self.num_frames, img_size=list(self.img_size))
+        if any(info.get(k) != v for k, v in mine.items()) or names != [
+                self.seq_name(i) for i in range(len(names))
+        ] or [c['name'] for c in coco['categories']] != list(self.categories):
+            raise ValueError(
+                f'{out_dir} holds another world ({info}); extending needs the '
+                f'same arguments ({mine})')
+        results = {n: dict(images=[], annotations=[], identities=identities[n])
+                   for n in names}
+        frame_of = {}
+        for img in coco['images']:
+            frame_of[img['id']] = (img['video'], img['frame_id'])
+            results[img['video']]['images'].append(
+                dict(img, id=img['frame_id']))
+        for ann in coco['annotations']:
+            video, frame = frame_of[ann['image_id']]
+            results[video]['annotations'].append(
+                dict(ann, id=0, image_id=frame))
+        return [results[n] for n in names]
+
     def generate(self,
                  out_dir: str,
                  num_videos: int,
                  num_workers: int = 1,
-                 progress: bool = False) -> str:
+                 progress: bool = False,
+                 extend: bool = False) -> str:
         """Write ``num_videos`` sequences, ``list.txt`` and the COCO json.
 
         Args:
@@ -590,6 +629,10 @@ class SyntheticWorldGenerator:
             num_workers (int): Processes rendering sequences in parallel; the
                 output does not depend on it. Defaults to 1.
             progress (bool): Show mmengine's progress bar. Defaults to False.
+            extend (bool): Keep the sequences of a world already written in
+                ``out_dir`` by the same arguments and render only the missing
+                ones: the result equals a fresh run with ``num_videos``.
+                Defaults to False.
 
         Returns:
             str: Path of ``annotations/coco.json``.
@@ -597,19 +640,20 @@ class SyntheticWorldGenerator:
         if num_videos < 1:
             raise ValueError(f'num_videos must be >= 1, got {num_videos}')
         os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
+        results = self._written_results(out_dir)[:num_videos] \
+            if extend else []
+        todo = range(len(results), num_videos)
         # Build the banks before forking so workers share them.
         self.warm_up()
-        bar = ProgressBar(num_videos) if progress else None
-        results = []
+        bar = ProgressBar(len(todo)) if progress and len(todo) else None
         if num_workers > 1:
             with get_context('fork').Pool(num_workers) as pool:
-                for res in pool.imap(
-                        _WriteSequence(self, out_dir), range(num_videos)):
+                for res in pool.imap(_WriteSequence(self, out_dir), todo):
                     results.append(res)
                     if bar is not None:
                         bar.update()
         else:
-            for i in range(num_videos):
+            for i in todo:
                 results.append(self.write_sequence(out_dir, i))
                 if bar is not None:
                     bar.update()

@@ -165,3 +165,19 @@ def test_bad_arguments_are_refused():
         AnyObjectWorldGenerator(num_identities=0)
     with pytest.raises(ValueError, match='min_size_frac'):
         AnyObjectWorldGenerator(min_size_frac=0.5, max_size_frac=0.2)
+
+
+def test_extending_a_world_equals_a_fresh_run(tmp_path):
+    kw = dict(img_size=(96, 72), num_frames=5, num_identities=50, seed=3)
+    AnyObjectWorldGenerator(**kw).generate(str(tmp_path / 'fresh'), 3)
+    AnyObjectWorldGenerator(**kw).generate(str(tmp_path / 'grown'), 2)
+    AnyObjectWorldGenerator(**kw).generate(
+        str(tmp_path / 'grown'), 3, extend=True)
+    for rel in ('list.txt', 'annotations/coco.json',
+                'annotations/identities.json',
+                'SYN_Train_000003/groundtruth.txt'):
+        assert filecmp.cmp(
+            tmp_path / 'fresh' / rel, tmp_path / 'grown' / rel, shallow=False)
+    with pytest.raises(ValueError, match='another world'):
+        AnyObjectWorldGenerator(**dict(kw, seed=4)).generate(
+            str(tmp_path / 'grown'), 4, extend=True)
