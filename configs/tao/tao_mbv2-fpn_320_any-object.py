@@ -44,7 +44,7 @@ train_dataloader = dict(
         datasets=[det_dataset, track_dataset, coco_pair_dataset]))
 
 # ---------------------------------------------------------------- schedule --
-max_iters = 2400
+max_iters = 1500
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 param_scheduler = [
     dict(
@@ -54,7 +54,7 @@ param_scheduler = [
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[1800, 2200],
+        milestones=[1100, 1350],
         gamma=0.1)
 ]
 
@@ -67,3 +67,5 @@ test_evaluator = dict(type='GOT10kMetric', presence_threshold=0.5)
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
+default_hooks = dict(
+    checkpoint=dict(interval=100, max_keep_ckpts=20))
