@@ -15,11 +15,25 @@ import argparse
 import glob
 import os.path as osp
 import socket
-import sys
 from typing import List
 
-# the CLI demo's embedded clip, config and checkpoint (same folder)
-from demo_track import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_VIDEO, REPO
+# the CLI demo's embedded clip, config, checkpoint and argument types (same
+# folder; importing it also puts the repository on sys.path)
+from demo_track import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_VIDEO,
+                        REPO, positive_int)
+
+from mmtao.utils.cli import run_cli, silence_known_warnings, user_error
+
+
+def positive_mib(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(
+            f'{text!r}: expected a positive size in MiB')
+    return value
 
 
 def parse_args() -> argparse.Namespace:
@@ -55,20 +69,29 @@ def parse_args() -> argparse.Namespace:
         'from')
     parser.add_argument(
         '--max-upload-mb',
-        type=float,
+        type=positive_mib,
         default=200,
         help='largest accepted upload in MiB (default 200)')
     parser.add_argument(
         '--max-frames',
-        type=int,
+        type=positive_int,
         default=None,
         help='track at most this many frames from the start frame')
+    parser.add_argument(
+        '--no-temporal',
+        action='store_true',
+        help='pick the top-scoring candidate, no temporal smoothing (as '
+        'the CLI demo)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--threads',
         type=int,
         default=1,
         help='torch CPU threads (default 1, as the CLI demo)')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the Python traceback of an error')
     return parser.parse_args()
 
 
@@ -81,12 +104,13 @@ def model_choices(args: argparse.Namespace) -> List:
         if ckpt is None or ckpt.lower() == 'none':
             ckpt = None
         elif not osp.isfile(ckpt):
-            raise SystemExit(f'--checkpoint not found: {ckpt}')
+            user_error(f'--checkpoint not found: {ckpt}')
         if not osp.isfile(args.config):
-            raise SystemExit(f'--config not found: {args.config}')
+            user_error(f'--config not found: {args.config} (expected an '
+                       'mmtao config file)')
         return [ModelChoice(osp.basename(args.config), args.config, ckpt)]
     if args.checkpoint is not None:
-        raise SystemExit('--checkpoint needs --config')
+        user_error('--checkpoint needs --config')
     choices = []
     for ckpt in sorted(glob.glob(osp.join(REPO, 'checkpoints', '*.pth'))):
         stem = osp.splitext(osp.basename(ckpt))[0]
@@ -100,10 +124,10 @@ def model_choices(args: argparse.Namespace) -> List:
         elif configs:
             choices.append(ModelChoice(stem, sorted(configs)[0], ckpt))
     if not choices:
-        raise SystemExit(f'no trained checkpoint found ({DEFAULT_CHECKPOINT}'
-                         ' is missing): train one with the command in README '
-                         '"CPU-scale model", or give --config C --checkpoint '
-                         'none for a random-weight smoke run')
+        user_error(f'no trained checkpoint found ({DEFAULT_CHECKPOINT} is '
+                   'missing): train one with the command in README '
+                   '"CPU-scale model", or give --config C --checkpoint none '
+                   'for a random-weight smoke run')
     return choices
 
 
@@ -114,18 +138,31 @@ def main() -> None:
 
         from mmtao.apis.web import TrackingService, create_app
     except ImportError as e:
-        raise SystemExit(f'the browser demo needs the web extra ({e}): run '
-                         '`make web`, or `pip install -r '
-                         'requirements/web.txt`')
+        user_error(f'the browser demo needs the web extra ({e}): run '
+                   '`make web`, or `pip install -r requirements/web.txt`')
+    from mmtao.apis.web.jobs import InputError
     import torch
     torch.set_num_threads(max(args.threads, 1))
 
+    # the embedded clip may be absent from a trimmed checkout; a --video the
+    # user gave must exist
+    video = args.video
+    if not osp.isfile(video):
+        if video != DEFAULT_VIDEO:
+            user_error(f'--video not found: {video} (expected a video file)')
+        video = None
     service = TrackingService(
         model_choices(args),
         args.out_dir,
-        default_video=args.video if osp.isfile(args.video) else None,
+        default_video=video,
         max_frames=args.max_frames,
+        temporal=not args.no_temporal,
         device=args.device)
+    if video is not None:
+        try:
+            service.default_video_info()
+        except InputError as e:
+            user_error(f'--video {video}: {e}')
     loopback = args.host in ('127.0.0.1', 'localhost', '::1')
     app = create_app(
         service,
@@ -138,8 +175,8 @@ def main() -> None:
     try:
         sock.bind((args.host, args.port))
     except OSError as e:
-        raise SystemExit(f'cannot listen on {args.host}:{args.port}: '
-                         f'{e.strerror}')
+        user_error(f'cannot listen on {args.host}:{args.port}: '
+                   f'{e.strerror} (give another --port, or 0 for a free one)')
     port = sock.getsockname()[1]
     host = f'[{args.host}]' if ':' in args.host else args.host
     print(f'mmtao browser demo: open http://{host}:{port}/ '
@@ -154,4 +191,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    silence_known_warnings()
+    run_cli(main)

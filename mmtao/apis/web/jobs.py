@@ -24,6 +24,10 @@ class InputError(ValueError):
     """Bad input from the page; the message is shown to the user."""
 
 
+class JobCancelled(RuntimeError):
+    """The server stopped while a job was running."""
+
+
 class BusyError(RuntimeError):
     """A tracking job is already running (one at a time on a CPU)."""
 
@@ -183,6 +187,8 @@ class TrackingService:
         default_video (str, optional): The embedded clip offered by name.
         max_frames (int, optional): Track at most this many frames.
         max_objects (int): Most boxes in one job. Defaults to 8.
+        temporal (bool): Use the config's temporal smoother (as the CLI
+            demo unless ``--no-temporal``). Defaults to True.
         device (str): Torch device. Defaults to 'cpu'.
     """
 
@@ -192,6 +198,7 @@ class TrackingService:
                  default_video: Optional[str] = None,
                  max_frames: Optional[int] = None,
                  max_objects: int = 8,
+                 temporal: bool = True,
                  device: str = 'cpu') -> None:
         if not models:
             raise ValueError('TrackingService needs at least one model')
@@ -205,7 +212,9 @@ class TrackingService:
         self.default_video = default_video
         self.max_frames = max_frames
         self.max_objects = max_objects
+        self.temporal = temporal
         self.device = device
+        self._stopping = threading.Event()
         self.videos: Dict[str, VideoInfo] = {}
         self.jobs: Dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -340,11 +349,13 @@ class TrackingService:
 
         def progress(done: int, total: int, fps: float) -> None:
             job.done, job.total, job.fps = done, total, fps
+            if self._stopping.is_set():  # server stopping: end the run here
+                raise JobCancelled('the server is stopping')
 
         init_boxes = [[x, y, x + w, y + h] for x, y, w, h in job.boxes_xywh]
         try:
             summary = track_video(
-                SOTInferencer(model),
+                SOTInferencer(model, temporal=self.temporal),
                 job.video.path,
                 init_boxes,
                 out_dir=osp.join(self.jobs_dir, job.job_id),
@@ -366,4 +377,7 @@ class TrackingService:
         }
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop a running job at its next frame (its files stay valid up
+        to there) and wait for it."""
+        self._stopping.set()
+        self._executor.shutdown(wait=True, cancel_futures=True)
