@@ -17,8 +17,18 @@ H, W = 48, 64
 
 @pytest.fixture(scope='module')
 def model():
-    from conftest import TAO_MODEL, _build_model, load_model_cfg
-    return _build_model(load_model_cfg(TAO_MODEL)).eval()
+    # tests/test_models/conftest.py by path: in a whole-suite run the module
+    # name 'conftest' is whichever folder's conftest was imported last
+    import importlib.util
+    import os.path as osp
+    spec = importlib.util.spec_from_file_location(
+        'test_models_conftest',
+        osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                 'conftest.py'))
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    return helpers._build_model(helpers.load_model_cfg(
+        helpers.TAO_MODEL)).eval()
 
 
 def frame(model, seed=0):
