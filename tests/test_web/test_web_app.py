@@ -13,11 +13,11 @@ pytest.importorskip('httpx', reason="FastAPI's TestClient needs httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from conftest import REPO_ROOT  # noqa: E402
 from mmtao.apis.web import ModelChoice, TrackingService, create_app  # noqa
 from mmtao.apis.web.jobs import InputError, check_boxes  # noqa: E402
 from mmtao.utils.video_io import Mp4Writer  # noqa: E402
 
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_VIDEO = osp.join(REPO_ROOT, 'demo', 'synthetic_demo.mp4')
 CONFIG = osp.join(REPO_ROOT, 'configs', 'tao', 'tao_mbv2-fpn_320_synthetic.py')
 CHECKPOINT = osp.join(REPO_ROOT, 'checkpoints',

@@ -20,7 +20,6 @@ import time
 
 import pytest
 
-from conftest import REPO_ROOT
 
 
 def _missing(reason: str) -> None:
@@ -51,6 +50,7 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the embedded clip's object in frame 0 (demo/synthetic_demo.json)
 FACE_XYWH = (132, 68, 48, 64)
 MAX_FRAMES = int(os.environ.get('MMTAO_WEB_TEST_MAX_FRAMES', '40'))
