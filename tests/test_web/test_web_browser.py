@@ -81,7 +81,8 @@ def server_url(tmp_path_factory):
 
     threading.Thread(target=pump, daemon=True).start()
     url = None
-    deadline = time.time() + 60
+    # imports (torch, mmdet) take ~8 s here, much longer on a loaded machine
+    deadline = time.time() + 180
     while url is None and time.time() < deadline:
         try:
             line = lines.get(timeout=1)
@@ -93,7 +94,7 @@ def server_url(tmp_path_factory):
             url = line.split('open ', 1)[1].split()[0]
     if url is None:
         proc.kill()
-        pytest.fail('web_demo.py printed no URL:\n' + ''.join(log))
+        pytest.fail('web_demo.py printed no URL in 180 s:\n' + ''.join(log))
     assert url.startswith('http://127.0.0.1:')  # loopback by default
     yield url
     proc.terminate()
