@@ -25,8 +25,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO_ROOT
-from tool_runner import run_tool
+from tool_runner import REPO_ROOT, run_tool
 
 CFG = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao_oxuva.py')
 # (video, object, init_frame, last_frame, number of frames in the video)

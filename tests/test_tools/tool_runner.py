@@ -1,9 +1,11 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 """Running the command-line tools from the end-to-end tests."""
 import os
+import os.path as osp
 import subprocess
 
-from conftest import REPO_ROOT
+# from this file's own path: in a whole-suite run 'conftest' is ambiguous
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def run_tool(args: list, env: dict = None) -> str:
