@@ -21,8 +21,8 @@ the browser demo. Three pieces, usable alone or through
 Example::
 
     from mmtao.apis import SOTInferencer, init_tracker, track_video
-    model = init_tracker('configs/tao/tao_mbv2-fpn_320_synthetic.py',
-                         'checkpoints/tao_mbv2-fpn_320_synthetic_fp16.pth')
+    model = init_tracker('configs/tao/tao_mbv2-fpn_320_any-object.py',
+                         'checkpoints/tao_mbv2-fpn_320_any-object_fp16.pth')
     summary = track_video(SOTInferencer(model), 'demo/synthetic_demo.mp4',
                           [[30, 40, 90, 120]], out_dir='outputs/demo',
                           progress=lambda done, total, fps: print(done, fps))

@@ -26,9 +26,9 @@ from mmtao.utils.cli import (run_cli, silence_known_warnings,  # noqa: E402
 
 DEFAULT_VIDEO = osp.join(REPO, 'demo', 'synthetic_demo.mp4')
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'tao',
-                          'tao_mbv2-fpn_320_synthetic.py')
+                          'tao_mbv2-fpn_320_any-object.py')
 DEFAULT_CHECKPOINT = osp.join(REPO, 'checkpoints',
-                              'tao_mbv2-fpn_320_synthetic_fp16.pth')
+                              'tao_mbv2-fpn_320_any-object_fp16.pth')
 
 
 def positive_int(text: str) -> int:
@@ -72,7 +72,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--config',
         default=DEFAULT_CONFIG,
         help='model config (default: the CPU-scale model, '
-        'configs/tao/tao_mbv2-fpn_320_synthetic.py)')
+        'configs/tao/tao_mbv2-fpn_320_any-object.py)')
     parser.add_argument(
         '--checkpoint',
         default=DEFAULT_CHECKPOINT,
@@ -173,7 +173,7 @@ def main() -> None:
     if not osp.isfile(args.config):
         user_error(f'config not found: {args.config} (expected an mmtao '
                    'config file, e.g. configs/tao/'
-                   'tao_mbv2-fpn_320_synthetic.py)')
+                   'tao_mbv2-fpn_320_any-object.py)')
     reader = FrameReader(
         args.video, max_frames=args.max_frames, start_frame=args.start_frame)
     model = init_tracker(args.config, checkpoint, device=args.device)
