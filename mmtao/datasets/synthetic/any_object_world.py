@@ -7,9 +7,9 @@ import numpy as np
 
 from .identity_bank import IdentityBank, PhotoBank
 from .sprite_bank import Sprite
-from .world_generator import (TARGET_ID, SyntheticWorldGenerator, _ease,
-                              _flip, _jitter_colour, _keyframe_times,
-                              _ObjectPlan, _SequencePlan)
+from .world_generator import (TARGET_ID, SyntheticWorldGenerator,
+                              _camera_path, _ease, _flip, _jitter_colour,
+                              _keyframe_times, _ObjectPlan, _SequencePlan)
 
 
 class AnyObjectWorldGenerator(SyntheticWorldGenerator):
@@ -194,17 +194,8 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
             bg = np.ascontiguousarray(bg[:, ::-1])
             if bg_frames is not None:
                 bg_frames = [np.ascontiguousarray(f[:, ::-1]) for f in bg_frames]
-        bh, bw = bg.shape[:2]
-        cam_times = _keyframe_times(rng, F, (15, 40))
-        zmax = min(bw / W, bh / H)
-        zooms = rng.uniform(0.5 * zmax, zmax, len(cam_times))
-        x0s = rng.uniform(0, 1, len(cam_times)) * (bw - zooms * W)
-        y0s = rng.uniform(0, 1, len(cam_times)) * (bh - zooms * H)
-        cam = _ease(cam_times, np.stack([zooms, x0s, y0s], 1), F)
-        camera = np.zeros((F, 2, 3))
-        camera[:, 0, 0] = camera[:, 1, 1] = 1 / cam[:, 0]
-        camera[:, 0, 2] = -cam[:, 1] / cam[:, 0]
-        camera[:, 1, 2] = -cam[:, 2] / cam[:, 0]
+        camera = _camera_path(rng, bg.shape[:2], self.img_size, F, (15, 40),
+                              0.5)
 
         # Target: any identity, any size.
         t_index, sprite = self._identity(rng, target=True)

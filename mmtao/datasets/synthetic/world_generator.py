@@ -88,6 +88,28 @@ def _ease(times: np.ndarray, values: np.ndarray,
     return values[k] * (1 - u) + values[k + 1] * u
 
 
+def _camera_path(rng: np.random.Generator, bg_shape: Tuple[int, int],
+                 img_size: Tuple[int, int], num_frames: int,
+                 gap: Tuple[int, int], min_zoom: float) -> np.ndarray:
+    """A panning, zooming crop of a background of ``bg_shape`` (h, w).
+
+    Returns:
+        np.ndarray: (F, 2, 3) affine maps from background to frame pixels.
+    """
+    (bh, bw), (W, H) = bg_shape, img_size
+    cam_times = _keyframe_times(rng, num_frames, gap)
+    zmax = min(bw / W, bh / H)
+    zooms = rng.uniform(min_zoom * zmax, zmax, len(cam_times))
+    x0s = rng.uniform(0, 1, len(cam_times)) * (bw - zooms * W)
+    y0s = rng.uniform(0, 1, len(cam_times)) * (bh - zooms * H)
+    cam = _ease(cam_times, np.stack([zooms, x0s, y0s], 1), num_frames)
+    camera = np.zeros((num_frames, 2, 3))
+    camera[:, 0, 0] = camera[:, 1, 1] = 1 / cam[:, 0]
+    camera[:, 0, 2] = -cam[:, 1] / cam[:, 0]
+    camera[:, 1, 2] = -cam[:, 2] / cam[:, 0]
+    return camera
+
+
 def _jitter_colour(sprite: Sprite, rng: np.random.Generator) -> Sprite:
     """A look-alike copy: small hue shift and brightness change."""
     hsv = cv2.cvtColor(sprite.img, cv2.COLOR_BGR2HSV).astype(np.int16)
@@ -265,17 +287,8 @@ class SyntheticWorldGenerator:
         bg = backgrounds[int(rng.integers(len(backgrounds)))]
         if rng.random() < 0.5:
             bg = np.ascontiguousarray(bg[:, ::-1])
-        bh, bw = bg.shape[:2]
-        cam_times = _keyframe_times(rng, F, (20, 40))
-        zmax = min(bw / W, bh / H)
-        zooms = rng.uniform(0.6 * zmax, zmax, len(cam_times))
-        x0s = rng.uniform(0, 1, len(cam_times)) * (bw - zooms * W)
-        y0s = rng.uniform(0, 1, len(cam_times)) * (bh - zooms * H)
-        cam = _ease(cam_times, np.stack([zooms, x0s, y0s], 1), F)
-        camera = np.zeros((F, 2, 3))
-        camera[:, 0, 0] = camera[:, 1, 1] = 1 / cam[:, 0]
-        camera[:, 0, 2] = -cam[:, 1] / cam[:, 0]
-        camera[:, 1, 2] = -cam[:, 2] / cam[:, 0]
+        camera = _camera_path(rng, bg.shape[:2], self.img_size, F, (20, 40),
+                              0.6)
 
         # Target.
         category = CATEGORIES[int(rng.integers(len(CATEGORIES)))]
