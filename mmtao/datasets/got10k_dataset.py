@@ -29,6 +29,11 @@ class GOT10kDataset(BaseSOTDataset):
     ``visible_ratio`` is ``cover / 8``. In the test split only frame 0 has a
     box; the other frames get NaN boxes and ``visible=False``.
 
+    ``nan,nan,nan,nan`` lines: allowed on frames that are not visible (the
+    labels say so); a NaN box on a visible frame (or in a sequence without
+    labels) and a NaN first box (the initialisation) raise ``ValueError``
+    naming ``groundtruth.txt`` and the line.
+
     The number of frames is the number of ``%08d.jpg`` files; they must be
     numbered 1..N without gaps (else ``FileNotFoundError`` naming the first
     missing frame).
@@ -82,6 +87,12 @@ class GOT10kDataset(BaseSOTDataset):
         seq_dir, n = record['video_path'], record['video_length']
         gt_path = osp.join(seq_dir, 'groundtruth.txt')
         boxes = read_box_file(gt_path)
+        if len(boxes) and np.isnan(boxes[0]).any():
+            # the first box initialises the tracker: no absence label
+            # can stand in for it
+            raise ValueError(
+                f'{gt_path}:1: NaN in the first box, which initialises the '
+                'tracker; expected x,y,w,h of the object in frame 1')
         if len(boxes) == 1 and n > 1:
             # Test split: only the initial box is public.
             boxes = np.concatenate(

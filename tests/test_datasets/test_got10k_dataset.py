@@ -192,3 +192,23 @@ def test_train_item_feeds_pair_sampling(synthetic_world):
             np.testing.assert_allclose(frame['instances'][0]['bbox'],
                                        item['bboxes'][i])
             assert frame['instances'][0]['mask'] == item['mask_paths'][i]
+
+
+@pytest.mark.parametrize('boxes', [
+    ['nan,nan,nan,nan', '1,2,3,4', '1,2,3,4'],  # train / val layout
+    ['nan,1,2,3'],  # test layout: the first box only
+])
+def test_nan_first_box_names_the_file(tmp_path, boxes):
+    ds = _one_seq(str(tmp_path), boxes, num_frames=3)
+    with pytest.raises(
+            ValueError,
+            match=r'seq/groundtruth.txt:1: NaN in the first box, which '
+            'initialises the tracker'):
+        ds.get_ann_infos_by_video(0)
+
+
+def test_nan_without_labels_is_an_error(tmp_path):
+    # no absence.label / cover.label: every frame counts as visible
+    ds = _one_seq(str(tmp_path), ['1,2,3,4', 'nan,nan,nan,nan', '1,2,3,4'])
+    with pytest.raises(ValueError, match=r'groundtruth.txt:2: NaN box'):
+        ds.get_ann_infos_by_video(0)
