@@ -62,3 +62,24 @@ def tiny_coco_root(tmp_path_factory) -> str:
     root = str(tmp_path_factory.mktemp('tiny_coco'))
     write_tiny_coco(root)
     return root
+
+
+@pytest.fixture(scope='session')
+def tiny_world_root(tmp_path_factory) -> str:
+    """A tiny synthetic world written by tools/misc/make_synthetic_world.py
+    (2 videos x 8 frames, 96x72) with a train split only: ``ROOT/train/``
+    (a GOT-10k split plus ``annotations/coco.json``), no ``val/``."""
+    import subprocess
+    import sys
+    root = str(tmp_path_factory.mktemp('tiny_world'))
+    proc = subprocess.run([
+        sys.executable, 'tools/misc/make_synthetic_world.py', '--out',
+        osp.join(root, 'train'), '--num-videos', '2', '--num-frames', '8',
+        '--seed', '0', '--img-size', '96', '72'
+    ],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root

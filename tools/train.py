@@ -76,7 +76,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
+def main() -> Runner:
+    """Train; returns the Runner (for scripts that inspect the result)."""
     args = parse_args()
     if not osp.isfile(args.config):
         raise FileNotFoundError(f'config file not found: {args.config}')
@@ -140,6 +141,7 @@ def main() -> None:
     else:
         runner = RUNNERS.build(cfg)
     runner.train()
+    return runner
 
 
 if __name__ == '__main__':

@@ -12,7 +12,8 @@ def init_cpu_dist(launcher: str, cfg: Config) -> None:
     ``init_process_group`` whatever the backend, which fails on a CPU build
     of torch. The Runner skips its own initialisation when a group exists,
     so starting it here (with ``env_cfg.dist_cfg.backend``, default 'gloo')
-    makes CPU-only multi-process training and testing work unchanged. The
+    makes CPU-only multi-process training and testing work unchanged (a
+    config naming ``nccl``, as the GPU configs do, runs on gloo). The
     Runner's default DDP wrapper also passes ``device_ids=[LOCAL_RANK]``,
     which DDP refuses for CPU modules: unless the config sets its own
     ``model_wrapper_cfg``, one with ``device_ids=None`` is set.
@@ -21,19 +22,25 @@ def init_cpu_dist(launcher: str, cfg: Config) -> None:
         launcher (str): The ``--launcher`` argument.
         cfg (Config): The run's config.
     """
-    if launcher != 'pytorch' or torch.cuda.is_available() \
-            or torch_dist.is_initialized():
+    if launcher != 'pytorch' or torch.cuda.is_available():
         return
-    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get(
-        'backend', 'gloo')
-    if backend == 'nccl':
-        raise ValueError('env_cfg.dist_cfg.backend is nccl but there is no '
-                         'CUDA device: use --cfg-options '
-                         'env_cfg.dist_cfg.backend=gloo on CPU')
-    torch_dist.init_process_group(backend=backend)
+    if not torch_dist.is_initialized():
+        _init_group(cfg)
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(
             type='MMDistributedDataParallel',
             device_ids=None,
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def _init_group(cfg: Config) -> None:
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get(
+        'backend', 'gloo')
+    if backend == 'nccl':
+        # the GPU configs name nccl; the same command must run on CPU
+        print('no CUDA device: DDP uses gloo instead of the config\'s nccl',
+              flush=True)
+        backend = 'gloo'
+        cfg.env_cfg.dist_cfg.backend = backend
+    torch_dist.init_process_group(backend=backend)

@@ -27,16 +27,9 @@ def _env() -> dict:
 
 
 @pytest.fixture(scope='module')
-def world(tmp_path_factory) -> str:
+def world(tiny_world_root) -> str:
     """A tiny synthetic world with a train split only (no val/)."""
-    root = str(tmp_path_factory.mktemp('own_folder'))
-    proc = subprocess.run([
-        sys.executable, 'tools/misc/make_synthetic_world.py', '--out',
-        osp.join(root, 'train'), '--num-videos', '2', '--num-frames', '8',
-        '--seed', '0', '--img-size', '96', '72'
-    ], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return root
+    return tiny_world_root
 
 
 # ------------------------------------------------------- --cfg-options --

@@ -33,3 +33,8 @@ optim_wrapper = dict(
 
 # 8 GPUs x 2 samples
 auto_scale_lr = dict(enable=False, base_batch_size=16)
+
+# a mixed batch may hold only detection images or only tracking pairs (and
+# VID pairs have no masks), leaving some final layers without gradient in an
+# iteration: DDP must allow that (every training config uses this schedule)
+find_unused_parameters = True

@@ -42,7 +42,8 @@ pair_frame_pipeline = [
 ]
 track_pipeline = [
     # template and search anywhere in the video (Sec. 3.5, footnote 1)
-    dict(type='SOTPairSampling', frame_range=None),
+    # no masks: YouTube-VOS has them, the pair must not announce them
+    dict(type='SOTPairSampling', frame_range=None, with_mask=False),
     dict(type='PairTransforms', transforms=pair_frame_pipeline),
     dict(type='PackSOTPairInputs'),
 ]
@@ -70,7 +71,7 @@ ytvos_dataset = dict(
 coco_pair_dataset = dict(
     det_dataset,
     pipeline=[
-        dict(type='ImagePairSampling', min_size=16),
+        dict(type='ImagePairSampling', min_size=16, with_mask=False),
         dict(type='PairTransforms', transforms=pair_frame_pipeline),
         dict(type='PackSOTPairInputs'),
     ])
