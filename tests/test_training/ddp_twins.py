@@ -6,7 +6,7 @@ heads and final layers, the template strategy, frozen stages, the mixing
 sampler (batch size, track fraction, sources), every dataset's pipeline
 (with or without masks) and the config's DDP settings. It shrinks what only
 costs time: a ResNet-18 with 8 base channels (MobileNetV2 width 0.25) and
-16-channel FPN/heads, 96x72 frames, no pretrained weights, 3 iterations.
+16-channel FPN/heads, the data's 6 classes, 96x72 frames, no pretrained weights, 3 iterations.
 Every dataset reads the synthetic world given on the command line
 (detection sources as ``SyntheticCocoDataset``, video sources as
 ``GOT10kDataset``).
@@ -29,6 +29,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DET_TYPES = ('CocoDataset', 'SyntheticCocoDataset')
 SCALE = (96, 72)
 MAX_ITERS = 3
+WORLD_CLASSES = 6  # SyntheticCocoDataset: horse coin logo cat cup face
 
 
 def _shrink_pipeline(pipeline: list) -> list:
@@ -69,10 +70,13 @@ def make_twin(config: str, world: str):
     model.rpn_head.update(in_channels=16, feat_channels=16)
     roi = model.roi_head
     roi.bbox_roi_extractor.out_channels = 16
-    roi.bbox_head.update(in_channels=16, fc_out_channels=32)
+    # the twin's detection data are the synthetic world's 6 classes
+    roi.bbox_head.update(
+        in_channels=16, fc_out_channels=32, num_classes=WORLD_CLASSES)
     if roi.get('mask_head') is not None:
         roi.mask_roi_extractor.out_channels = 16
-        roi.mask_head.update(in_channels=16, conv_out_channels=16)
+        roi.mask_head.update(
+            in_channels=16, conv_out_channels=16, num_classes=WORLD_CLASSES)
     model.train_cfg.rpn_proposal.update(nms_pre=200, max_per_img=50)
     model.train_cfg.rcnn.sampler.num = 32
     cfg.load_from = None
