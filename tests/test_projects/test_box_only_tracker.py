@@ -443,6 +443,9 @@ def test_training_config_is_the_paper_recipe_without_masks(tmp_path):
             assert ours['pipeline'][1]['transforms'][1].pop('with_mask') \
                 is False
             theirs['pipeline'][1]['transforms'][1].pop('with_mask')
+            # the pair sampler must not announce masks the loader drops
+            # (YouTube-VOS has them: PackSOTPairInputs would refuse the pair)
+            assert ours['pipeline'][0].pop('with_mask') is False
         assert ours == theirs
     for key in ('train_cfg', 'optim_wrapper', 'param_scheduler',
                 'default_hooks', 'log_processor'):
