@@ -296,6 +296,17 @@ def test_track_job_writes_and_serves_results(server):
     assert part.status_code == 206 and len(part.content) == 10
 
 
+def test_job_does_not_depend_on_the_current_default_scope(server):
+    """Another library's scope being current (as mmdet's after its
+    register_all_modules) must not break a job."""
+    client, _ = server
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        events = _run_job(
+            client, dict(video_id='default', boxes=[[132, 68, 48, 64]]))
+    assert events[-1]['state'] == 'done', events[-1]['message']
+
+
 def test_one_job_at_a_time_and_errors_keep_the_server(server, tmp_path):
     client, service = server
     # a job whose video disappears fails with a message on the page ...
