@@ -21,7 +21,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmtao.utils import (check_checkpoint_matches,  # noqa: E402
-                         register_all_modules)
+                         register_all_modules, setup_num_threads)
 from mmtao.utils.config_options import merge_cfg_options  # noqa: E402
 from mmtao.utils.dist import init_cpu_dist  # noqa: E402
 from mmtao.utils.video_io import ensure_writable_dir  # noqa: E402
@@ -57,6 +57,13 @@ def parse_args() -> argparse.Namespace:
         'test_dataloader.dataset.data_root=DIR, or data_root=DIR to move '
         'every path the config derives from it; keys that are not in the '
         'config are reported')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads per process. Default: OMP_NUM_THREADS, else '
+        'mmtao.utils.setup_num_threads\'s rule (1 on machines with 2 cores '
+        'or fewer or little free CPU; README "Threads")')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -99,6 +106,7 @@ def main() -> None:
             f'checkpoint file not found: {args.checkpoint}')
 
     register_all_modules(init_default_scope=False)
+    setup_num_threads(args.threads)
 
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

@@ -24,7 +24,8 @@ from mmengine.structures import InstanceData
 from mmtao.models.trackers import SOTTracker
 from mmtao.models.trackers.sot_tracker import as_boxes
 from mmtao.registry import MODELS
-from mmtao.utils import check_checkpoint_matches, register_all_modules
+from mmtao.utils import (check_checkpoint_matches, register_all_modules,
+                         setup_num_threads)
 
 ConfigLike = Union[str, Path, Config]
 
@@ -32,8 +33,13 @@ ConfigLike = Union[str, Path, Config]
 def init_tracker(config: ConfigLike,
                  checkpoint: Optional[str] = None,
                  device: str = 'cpu',
-                 cfg_options: Optional[dict] = None) -> nn.Module:
+                 cfg_options: Optional[dict] = None,
+                 num_threads: Optional[int] = None) -> nn.Module:
     """Build a tracker (a ``JointSOTDetector``) from a config file.
+
+    Also sets torch's CPU threads by :func:`mmtao.utils.setup_num_threads`
+    (the demos' and ``tools/test.py``'s rule: 1 thread on machines with 2
+    cores or fewer).
 
     Args:
         config (str | Path | Config): Config file path or the config.
@@ -42,6 +48,8 @@ def init_tracker(config: ConfigLike,
             Defaults to None (random weights, for smoke runs).
         device (str): Device to put the model on. Defaults to 'cpu'.
         cfg_options (dict, optional): Options merged into the config.
+        num_threads (int, optional): Torch CPU threads; None keeps a count
+            set explicitly before in this process, else applies the rule.
 
     Returns:
         nn.Module: The model in eval mode, with ``model.cfg`` set.
@@ -54,6 +62,7 @@ def init_tracker(config: ConfigLike,
     if cfg_options is not None:
         config.merge_from_dict(cfg_options)
     register_all_modules(init_default_scope=False)
+    setup_num_threads(num_threads)
     model_cfg = copy.deepcopy(config.model)
     # weights come from the checkpoint; skip fetching pretrained backbones
     model_cfg.get('backbone', {}).pop('init_cfg', None)

@@ -8,10 +8,16 @@ Medians over ``--repeat`` runs (after ``--warmup``) of:
 (c) one ``track`` step with one template,
 (d) ``init`` (a backbone+FPN pass on the template frame + the template
     head), and the template head alone on features already computed,
-(e) ``track`` with K templates for every K of ``--num-templates``;
+(e) adding an object on a tracked frame (``SOTTracker.add_objects``: the
+    template from the frame's stored features, no backbone pass),
+(f) ``track`` with K templates for every K of ``--num-templates``, with
+    the lean step (the default) and, for K=1 and the largest K, mmdet's
+    per-image predict paths (``lean=False``, the tested reference);
 
-then the ratios track / (backbone+FPN), track / detect, init / track and
-time(K=max) / time(K=1). Random weights unless ``--checkpoint`` is given
+then the ratios track / (backbone+FPN), track / detect, init / track,
+add object / track, lean / mmdet paths and time(K=max) / time(K=1).
+``--thread-counts 1 2 0`` times backbone+FPN and a track step per torch
+thread count instead. Random weights unless ``--checkpoint`` is given
 (speed does not depend on the weights, except through how many boxes pass
 the score threshold in detection).
 
@@ -21,6 +27,7 @@ Example::
         configs/tao/tao_mbv2-fpn_320_synthetic.py --size 320 240
 """
 import argparse
+import os
 import statistics
 import time
 from typing import Callable, Dict, List
@@ -30,8 +37,9 @@ from mmdet.structures import DetDataSample
 from mmengine.config import Config, DictAction
 from mmengine.runner import load_checkpoint
 
+from mmtao.models.trackers import SOTTracker
 from mmtao.registry import MODELS
-from mmtao.utils import register_all_modules
+from mmtao.utils import register_all_modules, setup_num_threads
 
 
 def parse_args():
@@ -55,7 +63,19 @@ def parse_args():
         default=[1, 4, 8],
         help='K values for the multi-object track timing')
     parser.add_argument(
-        '--threads', type=int, default=None, help='torch threads')
+        '--threads',
+        type=int,
+        default=None,
+        help='torch threads. Default: mmtao.utils.setup_num_threads (the '
+        'rule the demos, tools/test.py and the API use)')
+    parser.add_argument(
+        '--thread-counts',
+        type=int,
+        nargs='+',
+        default=None,
+        help='instead of the table: time the backbone+FPN pass and one '
+        'track step with each of these torch thread counts, round-robin in '
+        'this process (0 = all cores)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -84,10 +104,45 @@ def median_times(fns: Dict[str, Callable[[], object]], repeat: int,
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def compare_threads(args, model, img, meta, templates) -> None:
+    """Median times of backbone+FPN and one track step per thread count,
+    the thread counts interleaved so that the machine's load weighs on all
+    of them alike."""
+    counts = list(
+        dict.fromkeys(c if c > 0 else os.cpu_count()
+                      for c in args.thread_counts))
+    times = {c: dict(feat=[], track=[]) for c in counts}
+    model._templates = templates
+
+    def run(c):
+        torch.set_num_threads(c)
+        for name, fn in (('feat', lambda: model.extract_feat(img)),
+                         ('track', lambda: model.track(img, meta))):
+            start = time.perf_counter()
+            fn()
+            times[c][name].append(time.perf_counter() - start)
+
+    for i in range(args.warmup + args.repeat):
+        for c in counts:
+            run(c)
+        if i < args.warmup:
+            times = {c: dict(feat=[], track=[]) for c in counts}
+    h, w = img.shape[-2:]
+    print(f'{args.config} at {w}x{h}, K={templates.size(0)}, median of '
+          f'{args.repeat}, {os.cpu_count()} cores, load average '
+          f'{os.getloadavg()[0]:.1f}:')
+    base = statistics.median(times[counts[0]]['track'])
+    for c in counts:
+        feat = statistics.median(times[c]['feat'])
+        track = statistics.median(times[c]['track'])
+        print(f'  {c} threads: backbone+FPN {feat * 1000:7.1f} ms, track '
+              f'{track * 1000:7.1f} ms ({track / base:4.2f}x '
+              f'{counts[0]} thread{"s" if counts[0] > 1 else ""})')
+
+
 def main():
     args = parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    setup_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -123,14 +178,31 @@ def main():
             for k in args.num_templates
         }
 
-        def track_with(k):
+        def track_with(k, lean=True):
 
             def run():
-                model._templates = templates[k]
-                return model.track(img, meta)
+                return model.predict_candidates(
+                    model.extract_feat(img), templates[k], meta, lean=lean)
 
             return run
 
+        # adding an object on a tracked frame: SOTTracker.add_objects from
+        # the frame's stored features (the API's add_objects)
+        tracker = SOTTracker(temporal=model.test_cfg.get('temporal'))
+        tracker.init(model, img, meta, boxes[:1])
+        tracker.track(model, img, meta)
+        base_state = (tracker.templates, list(tracker.smoothers),
+                      tracker.last)
+
+        def add_object():
+            tracker.add_objects(model, boxes[1:2])
+            tracker.templates, tracker.smoothers, tracker.last = \
+                base_state[0], list(base_state[1]), base_state[2]
+
+        if args.thread_counts:
+            compare_threads(args, model, img, meta, templates[min(
+                args.num_templates)])
+            return
         fns = {
             'detect':
             lambda: model.predict(img, samples),
@@ -140,18 +212,23 @@ def main():
             lambda: model.init(img, boxes[:1], meta),
             'template only':
             lambda: model.template_head(feats, [boxes[:1]], [meta]),
+            'add object':
+            add_object,
             'track':
             track_with(1),
+            'track (mmdet)':
+            track_with(1, lean=False),
         }
+        k_lo, k_hi = min(args.num_templates), max(args.num_templates)
         for k in args.num_templates:
             fns[f'track K={k}'] = track_with(k)
+        fns[f'K={k_hi} (mmdet)'] = track_with(k_hi, lean=False)
         times = median_times(fns, args.repeat, args.warmup)
 
     print(f'{args.config} at {w}x{h}, {torch.get_num_threads()} threads, '
           f'median of {args.repeat}:')
     for name, t in times.items():
-        print(f'  {name:<14} {t * 1000:8.1f} ms')
-    k_lo, k_hi = min(args.num_templates), max(args.num_templates)
+        print(f'  {name:<15} {t * 1000:8.1f} ms')
     ratios = {
         'track / (backbone+FPN)':
         times['track'] / times['backbone+FPN'],
@@ -161,8 +238,14 @@ def main():
         times['init'] / times['track'],
         'template only / track':
         times['template only'] / times['track'],
+        'add object / track':
+        times['add object'] / times['track'],
+        'track / track (mmdet)':
+        times['track'] / times['track (mmdet)'],
         f'time(K={k_hi}) / time(K={k_lo})':
         times[f'track K={k_hi}'] / times[f'track K={k_lo}'],
+        f'  same, mmdet paths':
+        times[f'K={k_hi} (mmdet)'] / times['track (mmdet)'],
     }
     for name, r in ratios.items():
         print(f'  {name:<24} {r:6.2f}')

@@ -104,11 +104,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--threads',
         type=int,
-        default=1,
-        help='torch CPU threads. Default 1: on the 2-core project machines, '
-        'with other work running, 2 OpenMP threads made a MobileNetV2 '
-        'backbone pass 60x slower (2.6 s vs 0.04 s); raise it on an idle '
-        'machine with more cores')
+        default=None,
+        help='torch CPU threads. Default: OMP_NUM_THREADS, else '
+        'mmtao.utils.setup_num_threads\'s rule: 1 on machines with 2 cores '
+        'or fewer or little free CPU (a second OpenMP thread was never '
+        'faster there and many times slower under load), else the free '
+        'cores up to 4')
     parser.add_argument(
         '--debug',
         action='store_true',
@@ -140,11 +141,12 @@ def main() -> None:
     args = parse_args()
     import numpy as np
     import torch
-    torch.set_num_threads(max(args.threads, 1))
     from mmdet.structures.bbox import bbox_overlaps
 
     from mmtao.apis import SOTInferencer, init_tracker, track_video
+    from mmtao.utils import setup_num_threads
     from mmtao.utils.video_io import FrameError, FrameReader
+    setup_num_threads(args.threads)
 
     gt = None
     if args.bbox is None:

@@ -86,8 +86,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--threads',
         type=int,
-        default=1,
-        help='torch CPU threads (default 1, as the CLI demo)')
+        default=None,
+        help='torch CPU threads. Default: OMP_NUM_THREADS, else '
+        'mmtao.utils.setup_num_threads\'s rule: 1 on machines with 2 cores '
+        'or fewer or little free CPU (a second OpenMP thread was never '
+        'faster there and many times slower under load), else the free '
+        'cores up to 4')
     parser.add_argument(
         '--debug',
         action='store_true',
@@ -141,8 +145,8 @@ def main() -> None:
         user_error(f'the browser demo needs the web extra ({e}): run '
                    '`make web`, or `pip install -r requirements/web.txt`')
     from mmtao.apis.web.jobs import InputError
-    import torch
-    torch.set_num_threads(max(args.threads, 1))
+    from mmtao.utils import setup_num_threads
+    setup_num_threads(args.threads)
 
     # the embedded clip may be absent from a trimmed checkout; a --video the
     # user gave must exist

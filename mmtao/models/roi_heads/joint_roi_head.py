@@ -2,6 +2,7 @@
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmcv.ops import RoIAlign, batched_nms
@@ -174,8 +175,9 @@ class JointRoIHead(StandardRoIHead):
         Same outputs as :meth:`predict_track` (tested to 1e-4): one RoI
         feature extraction, box head and mask head call for all K x
         proposals, one box decoding and one mask pasting call for all
-        templates (they share the frame); only NMS runs per template (mmcv's
-        op, on the same inputs as mmdet's, so that it keeps the same boxes).
+        templates (they share the frame: :meth:`_paste_masks`); only NMS
+        runs per template (mmcv's op, on the same inputs as mmdet's, so that
+        it keeps the same boxes).
         RoI features come from :func:`separable_roi_align` on the shared
         frame's features and the templates' similarity maps when a level
         has at least ``separable_min_rois`` RoIs, else from mmcv's RoIAlign
@@ -267,13 +269,8 @@ class JointRoIHead(StandardRoIHead):
                                          x, hwc, mask_rois, separable_min_rois)
         mask_preds = self.mask_head(roi_feats)
         all_bboxes = torch.cat(bboxes)  # rescaled in place when rescale
-        masks = self.mask_head._predict_by_feat_single(
-            mask_preds=mask_preds,
-            bboxes=all_bboxes,
-            labels=all_bboxes.new_zeros(len(all_bboxes), dtype=torch.long),
-            img_meta=img_meta,
-            rcnn_test_cfg=cfg,
-            rescale=rescale)
+        masks = self._paste_masks(mask_preds, all_bboxes, img_meta, cfg,
+                                  rescale)
         counts = [len(b) for b in bboxes]
         for res, k_bboxes, k_masks in zip(results_list,
                                           all_bboxes.split(counts),
@@ -281,6 +278,83 @@ class JointRoIHead(StandardRoIHead):
             res.bboxes = k_bboxes
             res.masks = k_masks
         return results_list
+
+    @staticmethod
+    def _paste_masks(mask_preds: Tensor, bboxes: Tensor, img_meta: dict,
+                     cfg, rescale: bool) -> Tensor:
+        """mmdet's ``FCNMaskHead._predict_by_feat_single`` (CPU, class-
+        agnostic) in one ``grid_sample`` call for all masks.
+
+        Every mask is sampled on its own padded window (mmdet pastes mask by
+        mask into the box +- 1 pixel), with the same pixel coordinates and
+        float operations, so the pasted masks are mmdet's.
+
+        Args:
+            mask_preds (Tensor): (n, 1, h, w) logits.
+            bboxes (Tensor): (n, 4) boxes in input coordinates; divided by
+                the scale factor in place when ``rescale`` (as mmdet does).
+            img_meta (dict): ``ori_shape``, ``scale_factor``.
+            cfg (ConfigDict): ``mask_thr_binary``.
+            rescale (bool): Masks of the original image size.
+
+        Returns:
+            Tensor: (n, H, W) bool masks (uint8 0..255 when
+            ``mask_thr_binary`` < 0).
+        """
+        scale_factor = bboxes.new_tensor(img_meta['scale_factor']).repeat(
+            (1, 2))
+        img_h, img_w = img_meta['ori_shape'][:2]
+        if rescale:
+            bboxes /= scale_factor
+        else:
+            img_h = int(np.round(img_h * scale_factor[0, 1].item()))
+            img_w = int(np.round(img_w * scale_factor[0, 0].item()))
+        probs = mask_preds.sigmoid()
+        num = len(probs)
+        threshold = cfg.mask_thr_binary
+        im_mask = torch.zeros(
+            num,
+            img_h,
+            img_w,
+            device=bboxes.device,
+            dtype=torch.bool if threshold >= 0 else torch.uint8)
+        x0_int = (bboxes[:, 0].floor() - 1).clamp(min=0).to(torch.int32)
+        y0_int = (bboxes[:, 1].floor() - 1).clamp(min=0).to(torch.int32)
+        x1_int = (bboxes[:, 2].ceil() + 1).clamp(max=img_w).to(torch.int32)
+        y1_int = (bboxes[:, 3].ceil() + 1).clamp(max=img_h).to(torch.int32)
+        win_w = (x1_int - x0_int).clamp(min=0)
+        win_h = (y1_int - y0_int).clamp(min=0)
+        max_w, max_h = int(win_w.max()), int(win_h.max())
+        if max_w == 0 or max_h == 0:
+            return im_mask
+        x0, y0, x1, y1 = torch.split(bboxes, 1, dim=1)
+        cols = x0_int[:, None] + torch.arange(
+            max_w, device=bboxes.device, dtype=torch.int32)[None]
+        rows = y0_int[:, None] + torch.arange(
+            max_h, device=bboxes.device, dtype=torch.int32)[None]
+        img_x = (cols.to(torch.float32) + 0.5 - x0) / (x1 - x0) * 2 - 1
+        img_y = (rows.to(torch.float32) + 0.5 - y0) / (y1 - y0) * 2 - 1
+        img_x = torch.where(torch.isinf(img_x), 0, img_x)
+        img_y = torch.where(torch.isinf(img_y), 0, img_y)
+        grid = torch.stack([
+            img_x[:, None, :].expand(num, max_h, max_w),
+            img_y[:, :, None].expand(num, max_h, max_w)
+        ],
+                           dim=3)
+        pasted = F.grid_sample(
+            probs.to(torch.float32), grid, align_corners=False)[:, 0]
+        if threshold >= 0:
+            pasted = pasted >= threshold
+        else:
+            pasted = (pasted * 255).to(torch.uint8)
+        inside = ((torch.arange(max_h, device=bboxes.device)[None, :, None] <
+                   win_h[:, None, None]) &
+                  (torch.arange(max_w, device=bboxes.device)[None, None] <
+                   win_w[:, None, None]))
+        idx, r, c = inside.nonzero(as_tuple=True)
+        im_mask[idx, rows[idx, r].long(), cols[idx, c].long()] = \
+            pasted[idx, r, c]
+        return im_mask
 
     @staticmethod
     def _lean_roi_feats(extractor, feats, sims, x, hwc: list, rois: Tensor,
