@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmcv.ops import batched_nms
 from mmdet.models.detectors import MaskRCNN
 from mmdet.structures import DetDataSample, SampleList
@@ -14,6 +15,7 @@ from torch import Tensor
 
 from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
+from ..layers import attended_conv3x3
 
 
 @MODELS.register_module()
@@ -325,6 +327,11 @@ class JointSOTDetector(MaskRCNN):
         templates through one RPN call, one RoI feature extraction, one box
         head and one mask head call, decodes all proposals and boxes at
         once and pastes all masks in one call; only NMS runs per template.
+        With ``factorized_rpn_min_templates`` (default 6) templates or more
+        the RPN's 3x3 conv runs once on the frame
+        (:func:`~mmtao.models.layers.attended_conv3x3`); levels with
+        ``separable_min_rois`` (default 16) RoIs or more use
+        :func:`~mmtao.models.layers.separable_roi_align`.
         ``lean=False`` runs mmdet's per-image predict paths (the reference
         the lean path is tested against).
 
@@ -357,9 +364,11 @@ class JointSOTDetector(MaskRCNN):
                 rescale=rescale,
                 with_mask=with_mask)
         sims = self.neck.similarity(feats, templates)
-        # the attention of TemplateAttentionNeck.attend, kept for the RPN
+        # the attention of TemplateAttentionNeck.attend (RoI features of
+        # the few RoIs per level that mmcv's op extracts)
         x = tuple(feat * sim for feat, sim in zip(feats, sims))
-        cls_scores, bbox_preds = self.rpn_head(x)
+        cls_scores, bbox_preds = self._lean_rpn_forward(
+            feats, sims, x, track_cfg.get('factorized_rpn_min_templates', 6))
         proposals = self._batched_rpn_proposals(cls_scores, bbox_preds,
                                                 img_meta, track_cfg.rpn)
         return self.roi_head.predict_track_lean(
@@ -372,6 +381,25 @@ class JointSOTDetector(MaskRCNN):
             rescale=rescale,
             with_mask=with_mask,
             separable_min_rois=track_cfg.get('separable_min_rois', 16))
+
+    def _lean_rpn_forward(self, feats: Tuple[Tensor], sims: List[Tensor],
+                          x: Tuple[Tensor],
+                          min_templates: int) -> Tuple[List[Tensor], ...]:
+        """The RPN head on the K attended pyramids; with at least
+        ``min_templates`` templates (and mmdet's one-conv ``RPNHead``) its
+        3x3 conv runs once on the frame (:func:`attended_conv3x3`)."""
+        head = self.rpn_head
+        num = sims[0].size(0)
+        if not (0 < min_templates <= num and isinstance(
+                getattr(head, 'rpn_conv', None), torch.nn.Conv2d)
+                and getattr(head, 'num_convs', 1) == 1):
+            return head(x)
+        cls_scores, bbox_preds = [], []
+        for feat, sim in zip(feats, sims):
+            out = F.relu(attended_conv3x3(feat, sim, head.rpn_conv))
+            cls_scores.append(head.rpn_cls(out))
+            bbox_preds.append(head.rpn_reg(out))
+        return cls_scores, bbox_preds
 
     def _batched_rpn_proposals(self, cls_scores: List[Tensor],
                                bbox_preds: List[Tensor], img_meta: dict,

@@ -496,14 +496,17 @@ def eight_boxes():
 
 
 @pytest.mark.parametrize('with_mask', [True, False])
-@pytest.mark.parametrize('separable_min_rois', [1, 0])
+@pytest.mark.parametrize('alternative_ops', [1, 0])
 def test_lean_track_step_equals_mmdet_predict_paths(tiny_tao_cfg, build_model,
                                                      with_mask,
-                                                     separable_min_rois):
-    """The lean step (batched over K templates, separable RoIAlign) gives
-    the boxes, scores and masks of mmdet's per-image predict paths."""
+                                                     alternative_ops):
+    """The lean step (batched over K templates; with and without the
+    separable RoIAlign and the factorized RPN conv) gives the boxes, scores
+    and masks of mmdet's per-image predict paths."""
     tiny_tao_cfg.test_cfg.track.update(
-        with_mask=with_mask, separable_min_rois=separable_min_rois)
+        with_mask=with_mask,
+        separable_min_rois=alternative_ops,
+        factorized_rpn_min_templates=alternative_ops)
     model = build_model(tiny_tao_cfg, seed=4).eval()
     data = preprocess(
         model, [scene(), scene(seed=1)],
