@@ -25,6 +25,11 @@ from mmtao.utils.cli import (run_cli, silence_known_warnings,  # noqa: E402
                              user_error)
 
 DEFAULT_VIDEO = osp.join(REPO, 'demo', 'synthetic_demo.mp4')
+THREADS_HELP = ('torch CPU threads. Default: OMP_NUM_THREADS, else '
+                'mmtao.utils.setup_num_threads\'s rule: 1 on machines with 2 '
+                'cores or fewer or little free CPU (a second OpenMP thread '
+                'was never faster there and many times slower under load), '
+                'else the free cores up to 4')
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'tao',
                           'tao_mbv2-fpn_320_any-object.py')
 DEFAULT_CHECKPOINT = osp.join(REPO, 'checkpoints',
@@ -105,11 +110,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--threads',
         type=int,
         default=None,
-        help='torch CPU threads. Default: OMP_NUM_THREADS, else '
-        'mmtao.utils.setup_num_threads\'s rule: 1 on machines with 2 cores '
-        'or fewer or little free CPU (a second OpenMP thread was never '
-        'faster there and many times slower under load), else the free '
-        'cores up to 4')
+        help=THREADS_HELP)
     parser.add_argument(
         '--debug',
         action='store_true',

@@ -20,7 +20,7 @@ from typing import List
 # the CLI demo's embedded clip, config, checkpoint and argument types (same
 # folder; importing it also puts the repository on sys.path)
 from demo_track import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_VIDEO,
-                        REPO, positive_int)
+                        REPO, THREADS_HELP, positive_int)
 
 from mmtao.utils.cli import run_cli, silence_known_warnings, user_error
 
@@ -87,11 +87,7 @@ def parse_args() -> argparse.Namespace:
         '--threads',
         type=int,
         default=None,
-        help='torch CPU threads. Default: OMP_NUM_THREADS, else '
-        'mmtao.utils.setup_num_threads\'s rule: 1 on machines with 2 cores '
-        'or fewer or little free CPU (a second OpenMP thread was never '
-        'faster there and many times slower under load), else the free '
-        'cores up to 4')
+        help=THREADS_HELP)
     parser.add_argument(
         '--debug',
         action='store_true',

@@ -16,6 +16,7 @@ from torch import Tensor
 from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
 from ..layers import attended_conv3x3
+from ..trackers import SOTTracker
 
 
 @MODELS.register_module()
@@ -516,10 +517,8 @@ class JointSOTDetector(MaskRCNN):
             bbox = scale_boxes(
                 sample.gt_instances.bboxes[:1].to(img.device).float().clone(),
                 [1 / s for s in meta['scale_factor']])
-            self._sot_tracker = MODELS.build(
-                dict(
-                    type='SOTTracker',
-                    temporal=self.test_cfg.get('temporal')))
+            self._sot_tracker = SOTTracker(
+                temporal=self.test_cfg.get('temporal'))
             pred = self._sot_tracker.init(self, img, meta, bbox)
         else:
             tracker = getattr(self, '_sot_tracker', None)

@@ -1,10 +1,12 @@
 # Copyright (c) mmtao contributors. All rights reserved.
+import copy
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from mmdet.structures.bbox import scale_boxes
 from mmdet.utils import OptConfigType
+from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -152,19 +154,32 @@ class SOTTracker:
         h, w = self.frame_shape
         masks = self.box_masks(bboxes, h, w) if model._track_masks else None
         for k, box in enumerate(bboxes):
-            if self.temporal_cfg is not None:
-                smoother = MODELS.build(self.temporal_cfg)
+            smoother = self._new_smoother()
+            if smoother is not None:
                 smoother.reset(box, None if masks is None else masks[k])
-            else:
-                smoother = None
             self.smoothers.append(smoother)
-        new = InstanceData(bboxes=bboxes.float(), scores=bboxes.new_ones(
-            len(bboxes)))
+        fields = dict(bboxes=bboxes.float(), scores=bboxes.new_ones(len(bboxes)))
         if masks is not None:
-            new.masks = masks
-        self.last = new if self.last is None else InstanceData.cat(
-            [self.last, new])
+            fields['masks'] = masks
+        if self.last is not None:  # plain torch.cat: InstanceData.cat is slow
+            fields = {
+                key: torch.cat([self.last.get(key), value])
+                for key, value in fields.items()
+            }
+        self.last = InstanceData(**fields)
         return self._result(self.last)
+
+    def _new_smoother(self):
+        """A fresh smoother (None without one): a copy of one built once,
+        as the registry's build costs more than a template solve."""
+        if self.temporal_cfg is None:
+            return None
+        if getattr(self, '_smoother_proto', None) is None:
+            # mmtao's registry whatever the current default scope (a
+            # process that ran mmdet code may have 'mmdet' as the default)
+            with DefaultScope.overwrite_default_scope('mmtao'):
+                self._smoother_proto = MODELS.build(self.temporal_cfg)
+        return copy.deepcopy(self._smoother_proto)
 
     # ------------------------------------------------------------------ #
     @torch.no_grad()

@@ -125,3 +125,13 @@ def test_bad_boxes(model, boxes, msg):
     img, meta = frame(model)
     with pytest.raises(ValueError, match=msg):
         SOTTracker().init(model, img, meta, boxes)
+
+
+def test_smoother_is_found_whatever_the_default_scope():
+    """A process that ran mmdet code may have 'mmdet' as its default scope,
+    whose registry cannot see mmtao's TemporalSmoother."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        smoother = SOTTracker(temporal=SMOOTHER)._new_smoother()
+    assert isinstance(smoother, TemporalSmoother)
+    assert SOTTracker()._new_smoother() is None
