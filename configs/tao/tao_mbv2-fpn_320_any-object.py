@@ -62,7 +62,8 @@ param_scheduler = [
 # ------------------------------------------------------------- evaluation --
 # Tracking input 480x360 (frames are resized to fit it; training pairs are
 # 320x240 with 0.8-1.4 scale jitter): chosen on the unseen split, where
-# 320x240 / 480x360 / 640x480 scored AO 0.267 / 0.308 / 0.285 (README).
+# 320x240 / 480x360 / 640x480 scored AO 0.267 / 0.308 / 0.285 at iteration
+# 1500 (README).
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(480, 360), keep_ratio=True),
