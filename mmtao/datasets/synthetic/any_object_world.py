@@ -101,6 +101,9 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
         self.p_clip = p_clip
         self._bank: Optional[IdentityBank] = None
         self._seq_idx = 0
+        # the identity order of the targets, drawn once (not per plan draw)
+        self._target_order = np.random.default_rng(
+            [self.identity_seed, 7]).permutation(self.num_identities)
 
     # ----------------------------------------------------------- the pool
     @property
@@ -132,9 +135,8 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
                   rng: np.random.Generator,
                   target: bool = False) -> Tuple[int, Sprite]:
         if target:
-            perm = np.random.default_rng(
-                [self.identity_seed, 7]).permutation(self.num_identities)
-            index = int(perm[self._seq_idx % self.num_identities])
+            index = int(self._target_order[self._seq_idx %
+                                           self.num_identities])
         else:
             index = int(rng.integers(self.num_identities))
         sprite = self.bank.identity(index)

@@ -26,7 +26,7 @@ import glob
 import os.path as osp
 import zlib
 from functools import lru_cache
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -327,8 +327,3 @@ class IdentityBank:
 def _cached_identity(bank: IdentityBank, index: int, variant: int) -> Sprite:
     return bank._build(index, variant)
 
-
-def identity_sources(bank: IdentityBank,
-                     indices: Sequence[int]) -> List[str]:
-    """Photo names of the given identities (for split checks)."""
-    return sorted({bank.source(i) for i in indices})
