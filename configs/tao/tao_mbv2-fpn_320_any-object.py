@@ -14,8 +14,10 @@ data_root = 'data/world/'
 # layers; a 1-class head keeps the detection branch a plain Mask R-CNN.
 num_classes = 1
 metainfo = dict(classes=('object', ), palette=[(220, 20, 60)])
-# the six-class CPU model: backbone, FPN, RPN, RoI trunk and tracking layers
-# load; its 6-class detection layers do not fit and start fresh
+# the six-class CPU model (trained on cut-outs of photos now reserved for
+# evaluation: README "Training", caveat; load_from=None avoids it): backbone,
+# FPN, RPN, RoI trunk and tracking layers load; its 6-class detection layers
+# do not fit and start fresh
 load_from = 'checkpoints/tao_mbv2-fpn_320_synthetic_fp16.pth'
 
 model = dict(
