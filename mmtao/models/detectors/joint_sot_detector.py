@@ -1,6 +1,6 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import copy
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -321,7 +321,10 @@ class JointSOTDetector(MaskRCNN):
                            templates: Tensor,
                            img_meta: dict,
                            rescale: bool = False,
-                           lean: Optional[bool] = None) -> InstanceList:
+                           lean: Optional[bool] = None,
+                           lazy_masks: bool = False
+                           ) -> Union[InstanceList, Tuple[InstanceList,
+                                                          Optional[Callable]]]:
         """Candidates of K templates on one frame's FPN features.
 
         The lean path (``test_cfg.track.lean``, default True) batches the K
@@ -343,9 +346,16 @@ class JointSOTDetector(MaskRCNN):
             img_meta (dict): Meta of the frame.
             rescale (bool): Boxes and masks in original image coordinates.
             lean (bool, optional): Override ``test_cfg.track.lean``.
+            lazy_masks (bool): Return ``(candidates, masks)``: on the lean
+                path with masks, the candidates without masks and a function
+                ``masks(obj_inds, cand_inds)`` giving the (n, H, W) masks of
+                the chosen candidates only (a tracker outputs one mask per
+                object: :class:`~mmtao.models.trackers.SOTTracker`); else
+                the full candidates and None. Defaults to False.
 
         Returns:
-            list[:obj:`InstanceData`]: K candidate sets, see :meth:`track`.
+            list[:obj:`InstanceData`]: K candidate sets, see :meth:`track`
+            (a pair with ``lazy_masks``, see above).
         """
         track_cfg = self.test_cfg.track
         lean = track_cfg.get('lean', True) if lean is None else lean
@@ -357,13 +367,14 @@ class JointSOTDetector(MaskRCNN):
             rpn_outs = self.rpn_head(x)
             rpn_results_list = self.rpn_head.predict_by_feat(
                 *rpn_outs, batch_img_metas=metas, cfg=track_cfg.rpn)
-            return self.roi_head.predict_track(
+            results_list = self.roi_head.predict_track(
                 x,
                 metas,
                 rpn_results_list,
                 track_cfg.rcnn,
                 rescale=rescale,
                 with_mask=with_mask)
+            return (results_list, None) if lazy_masks else results_list
         sims = self.neck.similarity(feats, templates)
         # the attention of TemplateAttentionNeck.attend (RoI features of
         # the few RoIs per level that mmcv's op extracts)
@@ -372,7 +383,8 @@ class JointSOTDetector(MaskRCNN):
             feats, sims, x, track_cfg.get('factorized_rpn_min_templates', 6))
         proposals = self._batched_rpn_proposals(cls_scores, bbox_preds,
                                                 img_meta, track_cfg.rpn)
-        return self.roi_head.predict_track_lean(
+        lazy = lazy_masks and with_mask and self.with_mask
+        out = self.roi_head.predict_track_lean(
             feats,
             sims,
             x,
@@ -381,7 +393,11 @@ class JointSOTDetector(MaskRCNN):
             track_cfg.rcnn,
             rescale=rescale,
             with_mask=with_mask,
-            separable_min_rois=track_cfg.get('separable_min_rois', 16))
+            separable_min_rois=track_cfg.get('separable_min_rois', 16),
+            lazy_masks=lazy)
+        if lazy_masks and not lazy:
+            return out, None
+        return out
 
     def _lean_rpn_forward(self, feats: Tuple[Tensor], sims: List[Tensor],
                           x: Tuple[Tensor],

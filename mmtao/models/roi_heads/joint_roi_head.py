@@ -1,6 +1,7 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 from contextlib import contextmanager
-from typing import Iterator, List, Optional, Sequence, Tuple
+from functools import partial
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -169,7 +170,10 @@ class JointRoIHead(StandardRoIHead):
                            rcnn_test_cfg: OptConfigType = None,
                            rescale: bool = False,
                            with_mask: bool = True,
-                           separable_min_rois: int = 1) -> InstanceList:
+                           separable_min_rois: int = 1,
+                           lazy_masks: bool = False
+                           ) -> Union[InstanceList, Tuple[InstanceList,
+                                                          Callable]]:
         """:meth:`predict_track` for K templates on one frame, batched.
 
         Same outputs as :meth:`predict_track` (tested to 1e-4): one RoI
@@ -195,19 +199,31 @@ class JointRoIHead(StandardRoIHead):
             rescale (bool): Original image coordinates. Defaults to False.
             with_mask (bool): Predict masks. Defaults to True.
             separable_min_rois (int): See above; 0 or less = always mmcv.
+            lazy_masks (bool): With ``with_mask``, return the candidates
+                without masks and a function ``masks(obj_inds, cand_inds)``
+                that computes the masks of the chosen candidates only (one
+                RoI extraction, mask head and pasting call; each mask as in
+                the full path): ``(results_list, masks)``. Defaults to False.
 
         Returns:
-            list[:obj:`InstanceData`]: As :meth:`predict_track`.
+            list[:obj:`InstanceData`]: As :meth:`predict_track` (a pair with
+            ``lazy_masks``, see above).
         """
         cfg = self.test_cfg if rcnn_test_cfg is None else rcnn_test_cfg
         with_mask = with_mask and self.with_mask
         num = len(rpn_results_list)
         metas = [img_meta] * num
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
-        if rois.size(0) == 0:
-            return self.predict_track(x, metas, rpn_results_list, cfg,
-                                      rescale, with_mask)
         hwc = [None] * len(feats)
+        if rois.size(0) == 0:
+            results_list = self.predict_track(x, metas, rpn_results_list, cfg,
+                                              rescale, with_mask)
+            if with_mask and lazy_masks:  # no candidate: no mask is asked
+                return results_list, partial(
+                    self._candidate_masks, feats, sims, x, hwc, img_meta, cfg,
+                    rescale, separable_min_rois,
+                    [res.bboxes for res in results_list])
+            return results_list
         with self.tracking(cfg):
             head = self.bbox_head
             roi_feats = self._lean_roi_feats(self.bbox_roi_extractor, feats,
@@ -227,7 +243,7 @@ class JointRoIHead(StandardRoIHead):
             for k_bboxes, k_scores in zip(
                     bboxes.split(counts), scores.split(counts)):
                 results_list.append(self._nms_single(k_bboxes, k_scores, cfg))
-            if with_mask:
+            if with_mask and not lazy_masks:
                 results_list = self._lean_masks(feats, sims, x, hwc,
                                                 img_meta, results_list, cfg,
                                                 rescale, separable_min_rois)
@@ -235,7 +251,52 @@ class JointRoIHead(StandardRoIHead):
             if len(results) > 1:
                 order = torch.argsort(results.scores, descending=True)
                 results_list[i] = results[order]
-        return results_list
+        if not (with_mask and lazy_masks):
+            return results_list
+        # the masks' RoIs are the boxes in input coordinates; the results
+        # get mmdet's rescaled boxes (_paste_masks divides the same way)
+        input_bboxes = [res.bboxes for res in results_list]
+        if rescale:
+            scale_factor = rois.new_tensor(img_meta['scale_factor']).repeat(
+                (1, 2))
+            for res in results_list:
+                res.bboxes = res.bboxes / scale_factor
+        masks = partial(self._candidate_masks, feats, sims, x, hwc, img_meta,
+                        cfg, rescale, separable_min_rois, input_bboxes)
+        return results_list, masks
+
+    def _candidate_masks(self, feats, sims, x, hwc, img_meta: dict, cfg,
+                         rescale: bool, separable_min_rois: int,
+                         input_bboxes: List[Tensor], obj_inds: Sequence[int],
+                         cand_inds: Sequence[int]) -> Tensor:
+        """Masks of some candidates of a lazy :meth:`predict_track_lean`.
+
+        Args:
+            obj_inds (Sequence[int]): Template of each wanted mask.
+            cand_inds (Sequence[int]): Its candidate (row of that template's
+                results).
+
+        Returns:
+            Tensor: (n, H, W) masks, as the full path pastes them.
+        """
+        device = input_bboxes[0].device if input_bboxes else feats[0].device
+        if len(obj_inds) == 0:
+            h, w = img_meta['ori_shape'][:2]
+            if not rescale:  # as _paste_masks
+                h = int(np.round(h * img_meta['scale_factor'][1]))
+                w = int(np.round(w * img_meta['scale_factor'][0]))
+            return torch.zeros(0, h, w, dtype=torch.bool, device=device)
+        obj = torch.as_tensor(obj_inds, dtype=torch.long)
+        boxes = torch.cat([input_bboxes[k][i:i + 1]
+                           for k, i in zip(obj_inds, cand_inds)])
+        rois = torch.cat([obj.to(boxes)[:, None], boxes], 1)
+        with self.tracking(cfg):
+            roi_feats = self._lean_roi_feats(self.mask_roi_extractor, feats,
+                                             sims, x, hwc, rois,
+                                             separable_min_rois)
+            mask_preds = self.mask_head(roi_feats)
+        return self._paste_masks(mask_preds, boxes.clone(), img_meta, cfg,
+                                 rescale)
 
     @staticmethod
     def _nms_single(bboxes: Tensor, scores: Tensor,

@@ -149,6 +149,46 @@ class TemporalSmoother:
             self.prev_mask = masks[idx].detach().bool()
         return idx, new_scores
 
+    def rivals(self, bboxes: Tensor, scores: Tensor, first: int,
+               first_mask: Optional[Tensor] = None) -> Tensor:
+        """The candidates that :meth:`select` could prefer to ``first``.
+
+        For a caller that computes candidate masks on demand: with the mask
+        of ``first`` (the highest detector confidence) known, a candidate
+        whose re-score could not beat it even at overlap 1 cannot be
+        chosen, so :meth:`select` on ``first`` and the rivals (in index
+        order) chooses as it would on all candidates.
+
+        Args:
+            bboxes (Tensor): (k, 4) xyxy candidates.
+            scores (Tensor): (k, ) detector confidences.
+            first (int): ``scores.argmax()``.
+            first_mask (Tensor, optional): (H, W) mask of candidate
+                ``first``.
+
+        Returns:
+            Tensor: Indices (ascending, without ``first``) of the rivals:
+            none while disabled (the top confidence wins), all others
+            without masks (box overlaps need no masks).
+        """
+        inds = torch.arange(len(scores), device=scores.device)
+        if not self.enabled:
+            return inds[:0]
+        if first_mask is None or self.prev_mask is None:
+            return inds[inds != first]
+        first_iou = self.overlaps(bboxes[first:first + 1],
+                                  first_mask[None])[0]
+        # the re-scores of select() with overlap 1 for all but first (an
+        # upper bound: the same float operations, monotonic in the overlap)
+        ious = torch.ones_like(scores)
+        ious[first] = first_iou.to(scores.dtype)
+        bound = self.alpha * scores + (1 - self.alpha) * ious
+        best = bound[first]
+        # argmax keeps the first maximum: an equal bound wins before first
+        rival = (bound > best) | ((bound == best) & (inds < first))
+        rival[first] = False
+        return inds[rival]
+
     def _update_state(self, location_iou: float) -> None:
         if self.enabled:
             if location_iou < self.low_iou:

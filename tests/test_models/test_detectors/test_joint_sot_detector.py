@@ -535,3 +535,74 @@ def test_lean_track_step_equals_mmdet_predict_paths(tiny_tao_cfg, build_model,
                         assert b.masks.shape == a.masks.shape
                         assert b.masks.dtype == torch.bool
                         assert torch.equal(b.masks, a.masks)
+
+
+@pytest.mark.parametrize('with_mask', [True, False])
+@pytest.mark.parametrize('temporal', [True, False])
+def test_lean_tracker_step_equals_mmdet_predict_paths(tiny_tao_cfg,
+                                                      build_model, with_mask,
+                                                      temporal):
+    """SOTTracker on the lean step, which computes only the masks its
+    choice needs, tracks K = 1, 3, 8 objects through a sequence exactly as
+    on mmdet's predict paths with every candidate's mask (``lean=False``):
+    boxes and scores within 1e-4, identical masks and smoother states."""
+    from mmtao.models.trackers import SOTTracker
+    tiny_tao_cfg.test_cfg.track.update(with_mask=with_mask)
+    if not temporal:
+        tiny_tao_cfg.test_cfg.temporal = None
+    model = build_model(tiny_tao_cfg, seed=4).eval()
+    # the same scene moving a few pixels a frame, then another scene
+    frames = [scene(seed=0)] + [
+        torch.roll(scene(seed=0), (2 * t, 3 * t), (1, 2)) for t in (1, 2, 3)
+    ] + [scene(seed=1)]
+    data = preprocess(model, frames, [det_sample(96, 128, 0.5)] * 5)
+    meta = data['data_samples'][0].metainfo
+    imgs = data['inputs']
+    computed = []
+    head = model.roi_head
+    candidate_masks = head._candidate_masks
+
+    def counting(*args):
+        out = candidate_masks(*args)
+        computed.append(len(out))
+        return out
+
+    head._candidate_masks = counting
+    num_cands = 0
+    with torch.no_grad():
+        for num in (1, 3, 8):
+            boxes = eight_boxes()[:num] * 2  # original coordinates
+            lean = SOTTracker(temporal=model.test_cfg.get('temporal'))
+            ref = SOTTracker(temporal=model.test_cfg.get('temporal'))
+            for tracker in (lean, ref):
+                tracker.init(model, imgs[:1], meta, boxes)
+            for img in imgs[1:]:
+                a = ref.track(model, img[None], meta, lean=False)
+                b = lean.track(model, img[None], meta)
+                num_cands += sum(
+                    len(c) for c in model.predict_candidates(
+                        model.extract_feat(img[None]), ref.templates, meta))
+                torch.testing.assert_close(
+                    b.bboxes, a.bboxes, rtol=0, atol=1e-4)
+                torch.testing.assert_close(
+                    b.scores, a.scores, rtol=0, atol=1e-4)
+                assert ('masks' in a) == ('masks' in b) == with_mask
+                if with_mask:
+                    assert b.masks.dtype == a.masks.dtype == torch.bool
+                    assert torch.equal(b.masks, a.masks)
+                for s_a, s_b in zip(ref.smoothers, lean.smoothers):
+                    assert (s_a is None) == (s_b is None) == (not temporal)
+                    if temporal:
+                        assert (s_a.enabled, s_a.smooth_count) == (
+                            s_b.enabled, s_b.smooth_count)
+                        torch.testing.assert_close(
+                            s_b.prev_bbox, s_a.prev_bbox, rtol=0, atol=1e-4)
+                        assert torch.equal(s_b.prev_mask, s_a.prev_mask) \
+                            if with_mask else s_b.prev_mask is None
+    if with_mask:
+        # one mask per object and frame, plus the few rivals' masks
+        assert 4 * (1 + 3 + 8) <= sum(computed) < num_cands
+        if not temporal:
+            assert sum(computed) == 4 * (1 + 3 + 8)
+    else:
+        assert computed == []

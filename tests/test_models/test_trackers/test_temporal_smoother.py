@@ -86,3 +86,50 @@ def test_bad_inputs():
                   torch.zeros(1, 5, 5, dtype=torch.bool))
     with pytest.raises(ValueError, match='alpha'):
         TemporalSmoother(alpha=1.5)
+
+
+def test_select_on_first_and_rivals_is_select_on_all():
+    """Random frames (scores with ties, masks of all overlaps, the smoother
+    enabled and disabled): choosing among the top-confidence candidate and
+    its rivals picks the candidate, re-score and state that choosing among
+    all candidates does."""
+    g = torch.Generator().manual_seed(0)
+    num_rivals = num_cands = 0
+    for trial in range(300):
+        k = int(torch.randint(1, 7, (1, ), generator=g))
+        # few score levels so that ties happen, some on the top score
+        scores = torch.randint(0, 6, (k, ), generator=g).float() / 5
+        masks = torch.rand(k, 6, 7, generator=g) < torch.rand(
+            k, 1, 1, generator=g)
+        bboxes = torch.rand(k, 4, generator=g) * 4
+        bboxes[:, 2:] += bboxes[:, :2] + 1
+        prev = torch.rand(6, 7, generator=g) < 0.5
+        full, lazy = TemporalSmoother(), TemporalSmoother()
+        for sm in (full, lazy):
+            sm.reset(torch.tensor([0., 0, 4, 4]), prev)
+            sm.enabled = trial % 4 != 0
+        first = int(scores.argmax())
+        rivals = lazy.rivals(bboxes, scores, first, masks[first]).tolist()
+        assert first not in rivals and rivals == sorted(rivals)
+        if not full.enabled:
+            assert rivals == []
+        inds = sorted(rivals + [first])
+        idx, new_scores = full.select(bboxes, scores, masks)
+        j, sub_scores = lazy.select(bboxes[inds], scores[inds], masks[inds])
+        assert inds[j] == idx
+        assert torch.equal(sub_scores, new_scores[inds])
+        assert (lazy.enabled, lazy.smooth_count) == (full.enabled,
+                                                     full.smooth_count)
+        assert torch.equal(lazy.prev_mask, full.prev_mask)
+        assert torch.equal(lazy.prev_bbox, full.prev_bbox)
+        num_rivals += len(rivals)
+        num_cands += k - 1
+    # the point of it: most other candidates need no mask
+    assert 0 < num_rivals < num_cands / 2
+
+
+def test_rivals_without_masks_are_all_other_candidates():
+    sm = TemporalSmoother()
+    sm.reset(torch.tensor([0., 0, 4, 4]))
+    assert sm.rivals(boxes([0, 0, 1, 1], [0, 0, 2, 2], [1, 1, 3, 3]),
+                     torch.tensor([.2, .9, .5]), 1).tolist() == [0, 2]
