@@ -5,14 +5,17 @@ Medians over ``--repeat`` runs (after ``--warmup``) of:
 
 (a) the detector forward (detection mode, the config's detection test_cfg),
 (b) backbone + FPN alone: the floor no tracker of this design can beat,
-(c) one ``track`` step with one template,
+(c) one track step with one object: ``SOTTracker.track``, what the test
+    loop, the API and the demos run per frame (backbone+FPN, candidates,
+    the temporal smoother's choice and the chosen masks),
 (d) ``init`` (a backbone+FPN pass on the template frame + the template
     head), and the template head alone on features already computed,
 (e) adding an object on a tracked frame (``SOTTracker.add_objects``: the
     template from the frame's stored features, no backbone pass),
-(f) ``track`` with K templates for every K of ``--num-templates``, with
+(f) the track step with K objects for every K of ``--num-templates``, with
     the lean step (the default) and, for K=1 and the largest K, mmdet's
-    per-image predict paths (``lean=False``, the tested reference);
+    per-image predict paths with every candidate's mask (``lean=False``,
+    the tested reference) and the same choice;
 
 then the ratios track / (backbone+FPN), track / detect, init / track,
 add object / track, lean / mmdet paths and time(K=max) / time(K=1).
@@ -162,9 +165,10 @@ def main():
         dict(inputs=[raw], data_samples=[sample]), False)
     img, samples = data['inputs'], data['data_samples']
     meta = samples[0].metainfo
-    # K boxes of various sizes and places, inside the image
+    # K boxes of various sizes and places, inside the image (one more for
+    # the added object)
     boxes = []
-    for k in range(max(args.num_templates)):
+    for k in range(max(args.num_templates) + 1):
         bw, bh = w * (0.15 + 0.05 * (k % 4)), h * (0.2 + 0.05 * (k % 3))
         x1 = (w - bw) * ((k * 0.37) % 1)
         y1 = (h - bh) * ((k * 0.61) % 1)
@@ -179,10 +183,20 @@ def main():
         }
 
         def track_with(k, lean=True):
+            """A track step of a tracker of k objects on the same frame."""
+            tracker = SOTTracker(temporal=model.test_cfg.get('temporal'))
+            tracker.init(model, img, meta, boxes[:k])
 
             def run():
-                return model.predict_candidates(
-                    model.extract_feat(img), templates[k], meta, lean=lean)
+                if lean:
+                    return tracker.track(model, img, meta)
+                # SOTTracker.track on mmdet's predict paths, every
+                # candidate's mask computed
+                feats = model.extract_feat(img)
+                tracker.last = tracker.select(
+                    model.predict_candidates(
+                        feats, tracker.templates, meta, True, lean=False))
+                return tracker.last
 
             return run
 
@@ -195,7 +209,7 @@ def main():
                       tracker.last)
 
         def add_object():
-            tracker.add_objects(model, boxes[1:2])
+            tracker.add_objects(model, boxes[-1:])
             tracker.templates, tracker.smoothers, tracker.last = \
                 base_state[0], list(base_state[1]), base_state[2]
 
