@@ -11,7 +11,7 @@ from mmdet.structures import DetDataSample, SampleList
 from mmdet.structures.bbox import scale_boxes
 from mmdet.utils import ConfigType, InstanceList, OptConfigType, OptMultiConfig
 from mmengine.structures import InstanceData
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
@@ -331,7 +331,7 @@ class JointSOTDetector(MaskRCNN):
         templates through one RPN call, one RoI feature extraction, one box
         head and one mask head call, decodes all proposals and boxes at
         once and pastes all masks in one call; only NMS runs per template.
-        With ``factorized_rpn_min_templates`` (default 6) templates or more
+        With ``factorized_rpn_min_templates`` (default 4) templates or more
         the RPN's 3x3 conv runs once on the frame
         (:func:`~mmtao.models.layers.attended_conv3x3`); levels with
         ``separable_min_rois`` (default 16) RoIs or more use
@@ -380,7 +380,7 @@ class JointSOTDetector(MaskRCNN):
         # the few RoIs per level that mmcv's op extracts)
         x = tuple(feat * sim for feat, sim in zip(feats, sims))
         cls_scores, bbox_preds = self._lean_rpn_forward(
-            feats, sims, x, track_cfg.get('factorized_rpn_min_templates', 6))
+            feats, sims, x, track_cfg.get('factorized_rpn_min_templates', 4))
         proposals = self._batched_rpn_proposals(cls_scores, bbox_preds,
                                                 img_meta, track_cfg.rpn)
         lazy = lazy_masks and with_mask and self.with_mask
@@ -402,20 +402,33 @@ class JointSOTDetector(MaskRCNN):
     def _lean_rpn_forward(self, feats: Tuple[Tensor], sims: List[Tensor],
                           x: Tuple[Tensor],
                           min_templates: int) -> Tuple[List[Tensor], ...]:
-        """The RPN head on the K attended pyramids; with at least
-        ``min_templates`` templates (and mmdet's one-conv ``RPNHead``) its
-        3x3 conv runs once on the frame (:func:`attended_conv3x3`)."""
+        """The RPN head on the K attended pyramids.
+
+        For mmdet's one-conv ``RPNHead`` its two 1x1 output convs run as
+        one (their weights stacked), and with at least ``min_templates``
+        templates its 3x3 conv runs once on the frame
+        (:func:`attended_conv3x3`); other heads run as they are.
+        """
         head = self.rpn_head
         num = sims[0].size(0)
-        if not (0 < min_templates <= num and isinstance(
-                getattr(head, 'rpn_conv', None), torch.nn.Conv2d)
-                and getattr(head, 'num_convs', 1) == 1):
+        outputs = (getattr(head, 'rpn_cls', None),
+                   getattr(head, 'rpn_reg', None))
+        if not (isinstance(getattr(head, 'rpn_conv', None), nn.Conv2d)
+                and getattr(head, 'num_convs', 1) == 1 and all(
+                    isinstance(conv, nn.Conv2d) and conv.kernel_size == (1, 1)
+                    and conv.bias is not None for conv in outputs)):
             return head(x)
+        factorized = 0 < min_templates <= num
+        weight = torch.cat([conv.weight for conv in outputs])
+        bias = torch.cat([conv.bias for conv in outputs])
+        num_cls = outputs[0].out_channels
         cls_scores, bbox_preds = [], []
-        for feat, sim in zip(feats, sims):
-            out = F.relu(attended_conv3x3(feat, sim, head.rpn_conv))
-            cls_scores.append(head.rpn_cls(out))
-            bbox_preds.append(head.rpn_reg(out))
+        for feat, sim, attended in zip(feats, sims, x):
+            out = attended_conv3x3(feat, sim, head.rpn_conv) if factorized \
+                else head.rpn_conv(attended)
+            out = F.conv2d(out.relu_(), weight, bias)
+            cls_scores.append(out[:, :num_cls])
+            bbox_preds.append(out[:, num_cls:])
         return cls_scores, bbox_preds
 
     def _grid_priors(self, featmap_sizes: List[torch.Size], dtype: torch.dtype,

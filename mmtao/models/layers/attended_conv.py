@@ -1,4 +1,5 @@
 # Copyright (c) mmtao contributors. All rights reserved.
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -28,18 +29,26 @@ def attended_conv3x3(feat: Tensor, sims: Tensor, conv: nn.Conv2d) -> Tensor:
         raise ValueError('attended_conv3x3 needs a plain 3x3 conv with '
                          'padding 1 and one frame, got '
                          f'{conv} on {tuple(feat.shape)}')
-    _, _, height, width = feat.shape
+    _, in_channels, height, width = feat.shape
     out_channels = conv.out_channels
-    taps = conv.weight.permute(2, 3, 0, 1).reshape(9 * out_channels, -1, 1, 1)
+    # tap by tap: each W_d P (C_out x padded pixels) stays small enough for
+    # the cache while the K templates add it, instead of all nine at once
+    taps = conv.weight.permute(2, 3, 0, 1).reshape(9, out_channels,
+                                                    in_channels)
     # zero padding of P . S is the product of the zero-padded factors
-    products = F.conv2d(F.pad(feat, (1, 1, 1, 1)), taps).view(
-        9, out_channels, height + 2, width + 2)
+    padded = F.pad(feat, (1, 1, 1, 1))[0].reshape(in_channels, -1)
     sims = F.pad(sims, (1, 1, 1, 1))
-    out = feat.new_zeros(sims.size(0), out_channels, height, width)
-    if conv.bias is not None:
-        out += conv.bias.view(1, -1, 1, 1)
+    out = None
     for tap in range(9):
         dy, dx = divmod(tap, 3)
-        out.addcmul_(sims[:, :, dy:dy + height, dx:dx + width],
-                     products[tap:tap + 1, :, dy:dy + height, dx:dx + width])
+        product = torch.mm(taps[tap], padded).view(1, out_channels,
+                                                   height + 2, width + 2)
+        sim = sims[:, :, dy:dy + height, dx:dx + width]
+        product = product[:, :, dy:dy + height, dx:dx + width]
+        if out is not None:
+            out.addcmul_(sim, product)
+        elif conv.bias is not None:
+            out = torch.addcmul(conv.bias.view(1, -1, 1, 1), sim, product)
+        else:
+            out = sim * product
     return out

@@ -97,9 +97,8 @@ def separable_roi_align(feat: Tensor,
     out_h, out_w = output_size
     num_imgs, height, width, channels = feat.shape
     num = rois.size(0)
-    out = feat.new_zeros(num, channels, out_h, out_w)
     if num == 0:
-        return out
+        return feat.new_zeros(0, channels, out_h, out_w)
     rois = rois.to(feat.dtype)
     offset = 0.5 if aligned else 0.0
     x1 = rois[:, 1] * spatial_scale - offset
@@ -145,33 +144,49 @@ def separable_roi_align(feat: Tensor,
         raise ValueError('separable_roi_align: RoI batch index out of range')
     flat = feat.reshape(-1, channels)
     flat_sims = sims.reshape(-1) if sims is not None else None
+    # RoIs sorted by window size: every group is a slice (no per-group
+    # nonzero / indexing) and the output is put back in one gather
     keys = win_h * (width + 1) + win_w
-    for key in torch.unique(keys).tolist():
-        idx = (keys == key).nonzero()[:, 0]
+    keys, order = keys.sort()
+    uniq, counts = torch.unique_consecutive(keys, return_counts=True)
+    (y_low, y_high, wy_low, wy_high, x_low, x_high, wx_low, wx_high,
+     new_row0, new_col0, batch, feat_batch) = (
+         t[order] for t in (y_low, y_high, wy_low, wy_high, x_low, x_high,
+                            wx_low, wx_high, new_row0, new_col0, batch,
+                            feat_batch))
+    count = count[order]
+    outs = []
+    start = 0
+    for key, m in zip(uniq.tolist(), counts.tolist()):
+        sl = slice(start, start + m)
+        start += m
         wh, ww = divmod(int(key), width + 1)
-        m = idx.numel()
         a_y = feat.new_zeros(m, out_h, wh)
-        a_y.scatter_add_(2, y_low[idx], wy_low[idx])
-        a_y.scatter_add_(2, y_high[idx], wy_high[idx])
+        a_y.scatter_add_(2, y_low[sl], wy_low[sl])
+        a_y.scatter_add_(2, y_high[sl], wy_high[sl])
         a_x = feat.new_zeros(m, out_w, ww)
-        a_x.scatter_add_(2, x_low[idx], wx_low[idx])
-        a_x.scatter_add_(2, x_high[idx], wx_high[idx])
-        a_x = a_x / count[idx, None, None]
-        pix = ((new_row0[idx, None, None] +
+        a_x.scatter_add_(2, x_low[sl], wx_low[sl])
+        a_x.scatter_add_(2, x_high[sl], wx_high[sl])
+        a_x = a_x / count[sl, None, None]
+        pix = ((new_row0[sl, None, None] +
                 torch.arange(wh, device=feat.device)[None, :, None]) * width +
-               new_col0[idx, None, None] +
-               torch.arange(ww, device=feat.device)[None, None])
+               new_col0[sl, None, None] +
+               torch.arange(ww, device=feat.device)[None, None]).reshape(-1)
         window = flat.index_select(
-            0, (feat_batch[idx, None, None] * (height * width) +
-                pix).reshape(-1))
+            0,
+            feat_batch[sl].repeat_interleave(wh * ww) * (height * width) +
+            pix)
         if flat_sims is not None:
             window = window * flat_sims.index_select(
-                0, (batch[idx, None, None] * (height * width) +
-                    pix).reshape(-1))[:, None]
+                0,
+                batch[sl].repeat_interleave(wh * ww) * (height * width) +
+                pix)[:, None]
         # rows, then columns: (m, out_h, ww * C) -> (m, out_w, out_h * C)
-        t = torch.bmm(a_y, window.reshape(m, wh, ww * channels))
-        t = t.reshape(m, out_h, ww, channels).transpose(1, 2).reshape(
+        t = torch.bmm(a_y, window.view(m, wh, ww * channels))
+        t = t.view(m, out_h, ww, channels).transpose(1, 2).reshape(
             m, ww, out_h * channels)
-        t = torch.bmm(a_x, t)
-        out[idx] = t.reshape(m, out_w, out_h, channels).permute(0, 3, 2, 1)
-    return out
+        outs.append(torch.bmm(a_x, t))
+    # (n, out_w, out_h, C) in window order -> RoI order, (n, C, out_h, out_w)
+    out = torch.cat(outs).index_select(0, order.argsort())
+    return out.view(num, out_w, out_h, channels).permute(0, 3, 2,
+                                                         1).contiguous()
