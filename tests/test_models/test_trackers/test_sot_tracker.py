@@ -100,6 +100,61 @@ def test_selection_presence_and_no_candidate(model, temporal):
         tracker.select([c0])
 
 
+
+@pytest.mark.parametrize('temporal', [None, SMOOTHER])
+def test_masks_on_demand_choose_as_all_masks_do(model, temporal):
+    """select with a masks function (the lean step's lazy masks) picks the
+    tracks, presence and masks that select on candidates carrying all
+    their masks picks, asks only for the masks it needs, and keeps the
+    last box and mask of an object without candidates."""
+    img, meta = frame(model)
+    init_boxes = [[4., 4., 20., 20.], [30., 10., 60., 40.], [2., 30., 22., 46.]]
+    full, lazy = SOTTracker(temporal=temporal), SOTTracker(temporal=temporal)
+    for tracker in (full, lazy):
+        tracker.init(model, img, meta, init_boxes)
+    frames = [
+        # object 0: a confident far box vs a weaker overlapping one; 1: no
+        # candidate; 2: a clear winner and a hopeless rival
+        [cands([[40., 30., 60., 46.], [5., 5., 21., 21.]], [0.7, 0.55]),
+         cands([], []),
+         cands([[2., 30., 22., 46.], [40., 2., 50., 12.]], [0.9, 0.1])],
+        [cands([[6., 6., 22., 22.], [4., 4., 20., 20.], [40., 30., 60., 46.]],
+               [0.5, 0.5, 0.45]),
+         cands([[31., 11., 61., 41.]], [0.3]),
+         cands([[3., 31., 23., 47.], [40., 2., 50., 12.]], [0.8, 0.05])],
+    ]
+    for candidates in frames:
+        asked = []
+
+        def masks(obj_inds, cand_inds):
+            asked.extend(zip(obj_inds, cand_inds))
+            return torch.stack([candidates[k].masks[i]
+                                for k, i in zip(obj_inds, cand_inds)]) \
+                if len(obj_inds) else torch.zeros(0, H, W, dtype=torch.bool)
+
+        bare = [InstanceData(bboxes=c.bboxes, scores=c.scores)
+                for c in candidates]
+        a = full.select(candidates)
+        b = lazy.select(bare, masks)
+        full.last, lazy.last = a, b
+        torch.testing.assert_close(b.bboxes, a.bboxes, rtol=0, atol=0)
+        assert b.scores.tolist() == a.scores.tolist()
+        assert torch.equal(b.masks, a.masks)
+        num_cands = sum(len(c) for c in candidates)
+        assert len(set(asked)) == len(asked) < num_cands
+        # the top-confidence candidate of every object with candidates
+        for k, c in enumerate(candidates):
+            if len(c):
+                assert (k, int(c.scores.argmax())) in asked
+        if temporal is None:
+            assert len(asked) == sum(len(c) > 0 for c in candidates)
+        else:
+            for s_a, s_b in zip(full.smoothers, lazy.smoothers):
+                assert (s_a.enabled, s_a.smooth_count) == (s_b.enabled,
+                                                           s_b.smooth_count)
+                assert torch.equal(s_a.prev_mask, s_b.prev_mask)
+
+
 def test_track_goes_through_the_model_and_checks_the_frame(model):
     tracker = SOTTracker(temporal=SMOOTHER)
     img, meta = frame(model)
