@@ -108,7 +108,8 @@ def test_masks_on_demand_choose_as_all_masks_do(model, temporal):
     their masks picks, asks only for the masks it needs, and keeps the
     last box and mask of an object without candidates."""
     img, meta = frame(model)
-    init_boxes = [[4., 4., 20., 20.], [30., 10., 60., 40.], [2., 30., 22., 46.]]
+    init_boxes = [[4., 4., 20., 20.], [30., 10., 60., 40.],
+                  [2., 30., 22., 46.]]
     full, lazy = SOTTracker(temporal=temporal), SOTTracker(temporal=temporal)
     for tracker in (full, lazy):
         tracker.init(model, img, meta, init_boxes)
