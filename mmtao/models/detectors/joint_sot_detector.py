@@ -5,7 +5,6 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmcv.ops import batched_nms
 from mmdet.models.detectors import MaskRCNN
 from mmdet.structures import DetDataSample, SampleList
 from mmdet.structures.bbox import scale_boxes
@@ -15,7 +14,7 @@ from torch import Tensor, nn
 
 from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
-from ..layers import attended_conv3x3
+from ..layers import attended_conv3x3, first_kept_batched_nms
 from ..trackers import SOTTracker
 
 
@@ -451,7 +450,8 @@ class JointSOTDetector(MaskRCNN):
         the top ``nms_pre`` of every level (``topk``: the same scores as
         mmdet's full sort, many times cheaper on the CPU) and the box
         decoding batched over the K images, NMS per image (mmcv's, same
-        inputs as mmdet's)."""
+        inputs as mmdet's; :func:`first_kept_batched_nms` stops at
+        ``max_per_img`` kept boxes)."""
         head = self.rpn_head
         num = cls_scores[0].size(0)
         priors = self._grid_priors([c.shape[-2:] for c in cls_scores],
@@ -504,10 +504,10 @@ class JointSOTDetector(MaskRCNN):
                 k_bboxes, k_scores = k_bboxes[valid[k]], k_scores[valid[k]]
                 k_levels = k_levels[valid[k]]
             if k_bboxes.numel() > 0:
-                dets, keep = batched_nms(k_bboxes, k_scores, k_levels,
-                                         cfg.nms)
-                k_bboxes = k_bboxes[keep[:cfg.max_per_img]]
-                k_scores = dets[:cfg.max_per_img, -1]
+                dets, keep = first_kept_batched_nms(k_bboxes, k_scores,
+                                                    k_levels, cfg.nms,
+                                                    cfg.max_per_img)
+                k_bboxes, k_scores = k_bboxes[keep], dets[:, -1]
             results_list.append(
                 InstanceData(
                     bboxes=k_bboxes,

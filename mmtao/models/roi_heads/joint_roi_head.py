@@ -6,7 +6,7 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmcv.ops import RoIAlign, batched_nms
+from mmcv.ops import RoIAlign
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.task_modules.samplers import SamplingResult
 from mmdet.models.utils import empty_instances
@@ -16,7 +16,7 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmtao.registry import MODELS
-from ..layers import separable_roi_align
+from ..layers import first_kept_batched_nms, separable_roi_align
 
 
 @MODELS.register_module()
@@ -307,9 +307,8 @@ class JointRoIHead(StandardRoIHead):
         bboxes, scores = bboxes[inds], scores[inds]
         labels = scores.new_zeros(len(scores), dtype=torch.long)
         if bboxes.numel() > 0:
-            dets, keep = batched_nms(bboxes, scores, labels, cfg.nms)
-            if cfg.max_per_img > 0:
-                dets, keep = dets[:cfg.max_per_img], keep[:cfg.max_per_img]
+            dets, keep = first_kept_batched_nms(bboxes, scores, labels,
+                                                cfg.nms, cfg.max_per_img)
             bboxes, scores, labels = dets[:, :-1], dets[:, -1], labels[keep]
         return InstanceData(bboxes=bboxes, scores=scores, labels=labels)
 
