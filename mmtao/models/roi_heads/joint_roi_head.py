@@ -182,10 +182,10 @@ class JointRoIHead(StandardRoIHead):
         templates (they share the frame: :meth:`_paste_masks`); only NMS
         runs per template (mmcv's op, on the same inputs as mmdet's, so that
         it keeps the same boxes).
-        RoI features come from :func:`separable_roi_align` on the shared
-        frame's features and the templates' similarity maps when a level
-        has at least ``separable_min_rois`` RoIs, else from mmcv's RoIAlign
-        on the attended features.
+        RoI features come from :func:`separable_roi_align` on the attended
+        level (built channels last once per frame) when the level has at
+        least ``separable_min_rois`` RoIs, else from mmcv's RoIAlign on the
+        attended features.
 
         Args:
             feats (Sequence[Tensor]): The frame's FPN levels (1, C, H, W).
@@ -420,8 +420,9 @@ class JointRoIHead(StandardRoIHead):
         """mmdet's ``SingleLevelRoIExtractor`` forward on the attended
         levels, with :func:`separable_roi_align` where it is faster.
 
-        ``hwc`` caches the channels-last levels between the box and mask
-        extractions.
+        ``hwc`` caches the attended levels, channels last (K, H, W, C),
+        between the box and mask extractions: each RoI's window is then
+        read from its template's map, not multiplied by it RoI by RoI.
         """
         num_levels = len(extractor.featmap_strides)
         layers = extractor.roi_layers
@@ -440,15 +441,13 @@ class JointRoIHead(StandardRoIHead):
                 and isinstance(layer, RoIAlign) and layer.pool_mode == 'avg')
             if separable:
                 if hwc[i] is None:
-                    hwc[i] = feats[i].permute(0, 2, 3, 1).contiguous()
+                    # the products of x[i] (feats * sims), channels last
+                    feat = feats[i].permute(0, 2, 3, 1).contiguous()
+                    hwc[i] = feat.new_empty(sims[i].size(0), *feat.shape[1:])
+                    torch.mul(feat, sims[i].permute(0, 2, 3, 1), out=hwc[i])
                 roi_feats[inds] = separable_roi_align(
-                    hwc[i],
-                    rois[inds],
-                    layer.output_size,
-                    layer.spatial_scale,
-                    layer.sampling_ratio,
-                    layer.aligned,
-                    sims=sims[i][:, 0])
+                    hwc[i], rois[inds], layer.output_size,
+                    layer.spatial_scale, layer.sampling_ratio, layer.aligned)
             else:
                 roi_feats[inds] = layer(x[i], rois[inds])
         return roi_feats
