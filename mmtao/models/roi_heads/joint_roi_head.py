@@ -443,8 +443,7 @@ class JointRoIHead(StandardRoIHead):
                 if hwc[i] is None:
                     # the products of x[i] (feats * sims), channels last
                     feat = feats[i].permute(0, 2, 3, 1).contiguous()
-                    hwc[i] = feat.new_empty(sims[i].size(0), *feat.shape[1:])
-                    torch.mul(feat, sims[i].permute(0, 2, 3, 1), out=hwc[i])
+                    hwc[i] = (feat * sims[i].permute(0, 2, 3, 1)).contiguous()
                 roi_feats[inds] = separable_roi_align(
                     hwc[i], rois[inds], layer.output_size,
                     layer.spatial_scale, layer.sampling_ratio, layer.aligned)
