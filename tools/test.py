@@ -23,7 +23,7 @@ from mmengine.runner import Runner  # noqa: E402
 from mmtao.utils import (check_checkpoint_matches,  # noqa: E402
                          register_all_modules, setup_num_threads)
 from mmtao.utils.config_options import merge_cfg_options  # noqa: E402
-from mmtao.utils.dist import init_cpu_dist  # noqa: E402
+from mmtao.utils.dist import init_cpu_dist, shutdown_dist  # noqa: E402
 from mmtao.utils.video_io import ensure_writable_dir  # noqa: E402
 from mmtao.utils.worker_lifetime import \
     install_worker_exit_with_parent  # noqa: E402
@@ -156,3 +156,5 @@ def _dump_metric(out_file_path: str):
 
 if __name__ == '__main__':
     run_cli(main)
+    # after a successful run only (run_cli exits on an error)
+    shutdown_dist()

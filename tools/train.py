@@ -23,7 +23,7 @@ from mmengine.runner import Runner  # noqa: E402
 from mmtao.utils import register_all_modules  # noqa: E402
 from mmtao.utils.config_options import (  # noqa: E402
     drop_unscheduled_validation, merge_cfg_options)
-from mmtao.utils.dist import init_cpu_dist  # noqa: E402
+from mmtao.utils.dist import init_cpu_dist, shutdown_dist  # noqa: E402
 from mmtao.utils.video_io import ensure_writable_dir  # noqa: E402
 from mmtao.utils.worker_lifetime import \
     install_worker_exit_with_parent  # noqa: E402
@@ -146,3 +146,5 @@ def main() -> Runner:
 
 if __name__ == '__main__':
     run_cli(main)
+    # after a successful run only (run_cli exits on an error)
+    shutdown_dist()

@@ -44,3 +44,17 @@ def _init_group(cfg: Config) -> None:
         backend = 'gloo'
         cfg.env_cfg.dist_cfg.backend = backend
     torch_dist.init_process_group(backend=backend)
+
+
+def shutdown_dist() -> None:
+    """Destroy the default process group at the end of a successful run.
+
+    Without it, gloo's worker threads still hold work when the interpreter
+    shuts down and a rank can abort at exit ("terminate called without an
+    active exception", SIGABRT) after its results are written, which makes
+    ``torchrun`` report the whole run as failed. Called only after the run
+    succeeded: destroying the group while other ranks are still in a
+    collective would hang them. A no-op without a process group.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()

@@ -132,6 +132,9 @@ def main() -> None:
         torch.save({k: v.detach().cpu()
                     for k, v in state.items()},
                    osp.join(work_dir, f'rank{get_rank()}.pth'))
+    # as tools/train.py does: a gloo group left alive can abort at exit
+    from mmtao.utils.dist import shutdown_dist
+    shutdown_dist()
 
 
 if __name__ == '__main__':
