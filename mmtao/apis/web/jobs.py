@@ -321,17 +321,13 @@ class TrackingService:
         return self._loaded[choice.name]
 
     def _run(self, job: Job) -> None:
-        from mmengine.registry import DefaultScope
         t0 = time.perf_counter()
         state, message = 'error', ''
         try:
-            # components built while tracking (the temporal smoother) are
-            # looked up in mmtao's registries whatever scope is current
-            with DefaultScope.overwrite_default_scope('mmtao'):
-                job.state = 'loading'
-                model = self._model(job.model)
-                job.state = 'running'
-                self._track(job, model)
+            job.state = 'loading'
+            model = self._model(job.model)
+            job.state = 'running'
+            self._track(job, model)
             state = 'done'
         except Exception as e:  # reported on the page; the server goes on
             first = str(e).splitlines()[0] if str(e) else ''
