@@ -279,13 +279,10 @@ class JointRoIHead(StandardRoIHead):
         Returns:
             Tensor: (n, H, W) masks, as the full path pastes them.
         """
-        device = input_bboxes[0].device if input_bboxes else feats[0].device
-        if len(obj_inds) == 0:
-            h, w = img_meta['ori_shape'][:2]
-            if not rescale:  # as _paste_masks
-                h = int(np.round(h * img_meta['scale_factor'][1]))
-                w = int(np.round(w * img_meta['scale_factor'][0]))
-            return torch.zeros(0, h, w, dtype=torch.bool, device=device)
+        if len(obj_inds) == 0:  # the empty canvas the full path pastes on
+            return self._paste_masks(feats[0].new_zeros(0, 1, 1, 1),
+                                     feats[0].new_zeros(0, 4), img_meta, cfg,
+                                     rescale)
         obj = torch.as_tensor(obj_inds, dtype=torch.long)
         boxes = torch.cat([input_bboxes[k][i:i + 1]
                            for k, i in zip(obj_inds, cand_inds)])
@@ -384,6 +381,8 @@ class JointRoIHead(StandardRoIHead):
         y1_int = (bboxes[:, 3].ceil() + 1).clamp(max=img_h).to(torch.int32)
         win_w = (x1_int - x0_int).clamp(min=0)
         win_h = (y1_int - y0_int).clamp(min=0)
+        if num == 0:
+            return im_mask
         max_w, max_h = int(win_w.max()), int(win_h.max())
         if max_w == 0 or max_h == 0:
             return im_mask

@@ -537,6 +537,34 @@ def test_lean_track_step_equals_mmdet_predict_paths(tiny_tao_cfg, build_model,
                         assert torch.equal(b.masks, a.masks)
 
 
+def test_lazy_masks_are_the_full_paths_masks(tiny_tao_cfg, build_model):
+    """``lazy_masks`` gives, for the asked candidates, the masks the full
+    lean path pastes, and for none an empty stack of the same canvas."""
+    model = build_model(tiny_tao_cfg, seed=4).eval()
+    data = preprocess(
+        model, [scene(), scene(seed=1)],
+        [det_sample(96, 128, 0.5), det_sample(96, 128, 0.5)])
+    first, second = data['inputs'][:1], data['inputs'][1:]
+    meta = data['data_samples'][1].metainfo
+    with torch.no_grad():
+        feats = model.extract_feat(second)
+        templates = model.init(first, eight_boxes()[:3], meta)
+        for rescale in (True, False):
+            full = model.predict_candidates(
+                feats, templates, meta, rescale, lean=True)
+            lazy, masks = model.predict_candidates(
+                feats, templates, meta, rescale, lean=True, lazy_masks=True)
+            assert all('masks' not in res for res in lazy)
+            objs = [k for k in range(3) if len(full[k])]
+            cands = [len(full[k]) - 1 for k in objs]
+            got = masks(objs, cands)
+            want = torch.stack([full[k].masks[i] for k, i in zip(objs, cands)])
+            assert torch.equal(got, want)
+            none = masks([], [])
+            assert none.shape == (0, *want.shape[1:])
+            assert none.dtype == want.dtype
+
+
 @pytest.mark.parametrize('with_mask', [True, False])
 @pytest.mark.parametrize('temporal', [True, False])
 def test_lean_tracker_step_equals_mmdet_predict_paths(tiny_tao_cfg,
