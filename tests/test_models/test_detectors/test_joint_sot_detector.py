@@ -495,6 +495,15 @@ def eight_boxes():
     return torch.tensor(boxes)
 
 
+def _template_and_search_frames(model):
+    """Two preprocessed frames at scale 0.5 and the second one's meta."""
+    data = preprocess(
+        model, [scene(), scene(seed=1)],
+        [det_sample(96, 128, 0.5), det_sample(96, 128, 0.5)])
+    return (data['inputs'][:1], data['inputs'][1:],
+            data['data_samples'][1].metainfo)
+
+
 @pytest.mark.parametrize('with_mask', [True, False])
 @pytest.mark.parametrize('alternative_ops', [1, 0])
 def test_lean_track_step_equals_mmdet_predict_paths(tiny_tao_cfg, build_model,
@@ -508,11 +517,7 @@ def test_lean_track_step_equals_mmdet_predict_paths(tiny_tao_cfg, build_model,
         separable_min_rois=alternative_ops,
         factorized_rpn_min_templates=alternative_ops)
     model = build_model(tiny_tao_cfg, seed=4).eval()
-    data = preprocess(
-        model, [scene(), scene(seed=1)],
-        [det_sample(96, 128, 0.5), det_sample(96, 128, 0.5)])
-    first, second = data['inputs'][:1], data['inputs'][1:]
-    meta = data['data_samples'][1].metainfo
+    first, second, meta = _template_and_search_frames(model)
     with torch.no_grad():
         feats = model.extract_feat(second)
         for num in (1, 3, 8):
@@ -541,11 +546,7 @@ def test_lazy_masks_are_the_full_paths_masks(tiny_tao_cfg, build_model):
     """``lazy_masks`` gives, for the asked candidates, the masks the full
     lean path pastes, and for none an empty stack of the same canvas."""
     model = build_model(tiny_tao_cfg, seed=4).eval()
-    data = preprocess(
-        model, [scene(), scene(seed=1)],
-        [det_sample(96, 128, 0.5), det_sample(96, 128, 0.5)])
-    first, second = data['inputs'][:1], data['inputs'][1:]
-    meta = data['data_samples'][1].metainfo
+    first, second, meta = _template_and_search_frames(model)
     with torch.no_grad():
         feats = model.extract_feat(second)
         templates = model.init(first, eight_boxes()[:3], meta)
