@@ -1,36 +1,9 @@
 #!/usr/bin/env bash
 # Usage: bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py args...]
-# Runs the repository's .venv/bin/python when it exists (activated or not),
-# else the python on PATH (or $PYTHON if set). Without CUDA the processes use gloo.
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-
+# (the launcher, its python and environment variables: tools/dist_launch.sh;
+# sourced, so that nothing outside bash is needed to find it)
 case "$0" in
     */*) TOOLS="${0%/*}" ;;
     *) TOOLS=. ;;
 esac
-REPO="$(cd "$TOOLS/.." && pwd)"
-if [ -z "$PYTHON" ]; then
-    if [ -x "$REPO/.venv/bin/python" ]; then
-        PYTHON="$REPO/.venv/bin/python"
-    else
-        PYTHON=python
-    fi
-fi
-
-PYTHONPATH="$REPO":$PYTHONPATH \
-"$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$REPO"/tools/test.py \
-    "$CONFIG" \
-    "$CHECKPOINT" \
-    --launcher pytorch "${@:4}"
+. "$TOOLS/dist_launch.sh" "$3" test.py "$1" "$2" --launcher pytorch "${@:4}"
