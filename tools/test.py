@@ -21,7 +21,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmtao.utils import (check_checkpoint_matches,  # noqa: E402
-                         register_all_modules, setup_num_threads)
+                         register_all_modules, setup_allocator,
+                         setup_num_threads)
 from mmtao.utils.config_options import merge_cfg_options  # noqa: E402
 from mmtao.utils.dist import init_cpu_dist, shutdown_dist  # noqa: E402
 from mmtao.utils.video_io import ensure_writable_dir  # noqa: E402
@@ -107,6 +108,7 @@ def main() -> None:
 
     register_all_modules(init_default_scope=False)
     setup_num_threads(args.threads)
+    setup_allocator()
 
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

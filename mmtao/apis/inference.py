@@ -25,7 +25,7 @@ from mmtao.models.trackers import SOTTracker
 from mmtao.models.trackers.sot_tracker import as_boxes
 from mmtao.registry import MODELS
 from mmtao.utils import (check_checkpoint_matches, register_all_modules,
-                         setup_num_threads)
+                         setup_allocator, setup_num_threads)
 
 ConfigLike = Union[str, Path, Config]
 
@@ -39,7 +39,8 @@ def init_tracker(config: ConfigLike,
 
     Also sets torch's CPU threads by :func:`mmtao.utils.setup_num_threads`
     (the demos' and ``tools/test.py``'s rule: 1 thread on machines with 2
-    cores or fewer).
+    cores or fewer) and keeps freed memory in the process
+    (:func:`mmtao.utils.setup_allocator`).
 
     Args:
         config (str | Path | Config): Config file path or the config.
@@ -63,6 +64,7 @@ def init_tracker(config: ConfigLike,
         config.merge_from_dict(cfg_options)
     register_all_modules(init_default_scope=False)
     setup_num_threads(num_threads)
+    setup_allocator()
     model_cfg = copy.deepcopy(config.model)
     # weights come from the checkpoint; skip fetching pretrained backbones
     model_cfg.get('backbone', {}).pop('init_cfg', None)

@@ -42,7 +42,8 @@ from mmengine.runner import load_checkpoint
 
 from mmtao.models.trackers import SOTTracker
 from mmtao.registry import MODELS
-from mmtao.utils import register_all_modules, setup_num_threads
+from mmtao.utils import (register_all_modules, setup_allocator,
+                         setup_num_threads)
 
 
 def parse_args():
@@ -146,6 +147,7 @@ def compare_threads(args, model, img, meta, templates) -> None:
 def main():
     args = parse_args()
     setup_num_threads(args.threads)
+    setup_allocator()
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

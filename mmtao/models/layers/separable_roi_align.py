@@ -5,9 +5,10 @@ import torch
 from torch import Tensor
 
 # window sizes (feature pixels) the RoIs are grouped by; one batched pair of
-# matmuls per group
-WINDOW_SIZES = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384,
-                512, 768, 1024)
+# matmuls per group. Powers of two: each group costs a few op launches, which
+# outweigh the pixels a coarser window reads needlessly (measured with the
+# tracker's proposals, tools/analysis/benchmark_tracker.py)
+WINDOW_SIZES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
 def _axis_weights(start: Tensor, bin_size: Tensor, grid: Tensor,
@@ -144,48 +145,42 @@ def separable_roi_align(feat: Tensor,
         raise ValueError('separable_roi_align: RoI batch index out of range')
     flat = feat.reshape(-1, channels)
     flat_sims = sims.reshape(-1) if sims is not None else None
+    # every RoI's interpolation matrices at the largest window, built in one
+    # pass; a group uses the first columns of its RoIs' rows
+    max_h, max_w = int(win_h.max()), int(win_w.max())
+    a_y = feat.new_zeros(num, out_h, max_h)
+    a_y.scatter_add_(2, y_low, wy_low)
+    a_y.scatter_add_(2, y_high, wy_high)
+    a_x = feat.new_zeros(num, out_w, max_w)
+    a_x.scatter_add_(2, x_low, wx_low)
+    a_x.scatter_add_(2, x_high, wx_high)
+    a_x /= count[:, None, None]
+    # flat index of each window's first pixel
+    pix0 = feat_batch * (height * width) + new_row0 * width + new_col0
+    sim0 = batch * (height * width) + new_row0 * width + new_col0
     # RoIs sorted by window size: every group is a slice (no per-group
     # nonzero / indexing) and the output is put back in one gather
     keys = win_h * (width + 1) + win_w
     keys, order = keys.sort()
     uniq, counts = torch.unique_consecutive(keys, return_counts=True)
-    (y_low, y_high, wy_low, wy_high, x_low, x_high, wx_low, wx_high,
-     new_row0, new_col0, batch, feat_batch) = (
-         t[order] for t in (y_low, y_high, wy_low, wy_high, x_low, x_high,
-                            wx_low, wx_high, new_row0, new_col0, batch,
-                            feat_batch))
-    count = count[order]
+    a_y, a_x, pix0, sim0 = a_y[order], a_x[order], pix0[order], sim0[order]
     outs = []
     start = 0
     for key, m in zip(uniq.tolist(), counts.tolist()):
         sl = slice(start, start + m)
         start += m
         wh, ww = divmod(int(key), width + 1)
-        a_y = feat.new_zeros(m, out_h, wh)
-        a_y.scatter_add_(2, y_low[sl], wy_low[sl])
-        a_y.scatter_add_(2, y_high[sl], wy_high[sl])
-        a_x = feat.new_zeros(m, out_w, ww)
-        a_x.scatter_add_(2, x_low[sl], wx_low[sl])
-        a_x.scatter_add_(2, x_high[sl], wx_high[sl])
-        a_x = a_x / count[sl, None, None]
-        pix = ((new_row0[sl, None, None] +
-                torch.arange(wh, device=feat.device)[None, :, None]) * width +
-               new_col0[sl, None, None] +
-               torch.arange(ww, device=feat.device)[None, None]).reshape(-1)
-        window = flat.index_select(
-            0,
-            feat_batch[sl].repeat_interleave(wh * ww) * (height * width) +
-            pix)
+        offsets = (torch.arange(wh, device=feat.device)[:, None] * width +
+                   torch.arange(ww, device=feat.device)).view(1, -1)
+        window = flat.index_select(0, (pix0[sl, None] + offsets).view(-1))
         if flat_sims is not None:
             window = window * flat_sims.index_select(
-                0,
-                batch[sl].repeat_interleave(wh * ww) * (height * width) +
-                pix)[:, None]
+                0, (sim0[sl, None] + offsets).view(-1))[:, None]
         # rows, then columns: (m, out_h, ww * C) -> (m, out_w, out_h * C)
-        t = torch.bmm(a_y, window.view(m, wh, ww * channels))
+        t = torch.bmm(a_y[sl, :, :wh], window.view(m, wh, ww * channels))
         t = t.view(m, out_h, ww, channels).transpose(1, 2).reshape(
             m, ww, out_h * channels)
-        outs.append(torch.bmm(a_x, t))
+        outs.append(torch.bmm(a_x[sl, :, :ww], t))
     # (n, out_w, out_h, C) in window order -> RoI order, (n, C, out_h, out_w)
     out = torch.cat(outs).index_select(0, order.argsort())
     return out.view(num, out_w, out_h, channels).permute(0, 3, 2,
