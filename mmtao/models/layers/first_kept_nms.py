@@ -2,7 +2,8 @@
 from typing import Tuple
 
 import torch
-from mmcv.ops import batched_nms, nms
+from mmcv.ops import batched_nms
+from mmcv.ops.nms import NMSop
 from torch import Tensor
 
 
@@ -52,12 +53,15 @@ def first_kept_batched_nms(boxes: Tensor,
     boxes_for_nms = boxes + offsets[:, None]
     keep = None
     num_prefix = prefix_factor * max_num
+    # mmcv's nms() op itself (what mmcv.ops.nms runs, without its argument
+    # inspection and the dets it builds): the kept indices by score
+    iou = float(cfg['iou_threshold'])
     if num_prefix < boxes.size(0):
         top = scores.topk(num_prefix).indices
-        _, inds = nms(boxes_for_nms[top], scores[top], cfg['iou_threshold'])
+        inds = NMSop.apply(boxes_for_nms[top], scores[top], iou, 0, 0, -1)
         if inds.numel() >= max_num:
             keep = top[inds[:max_num]]
     if keep is None:
-        _, inds = nms(boxes_for_nms, scores, cfg['iou_threshold'])
+        inds = NMSop.apply(boxes_for_nms, scores, iou, 0, 0, -1)
         keep = inds[:max_num]
     return torch.cat([boxes[keep], scores[keep, None]], -1), keep

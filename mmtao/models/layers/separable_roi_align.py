@@ -5,10 +5,9 @@ import torch
 from torch import Tensor
 
 # window sizes (feature pixels) the RoIs are grouped by; one batched pair of
-# matmuls per group. Powers of two: each group costs a few op launches, which
-# outweigh the pixels a coarser window reads needlessly (measured with the
-# tracker's proposals, tools/analysis/benchmark_tracker.py)
-WINDOW_SIZES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+# matmuls per group
+WINDOW_SIZES = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384,
+                512, 768, 1024)
 
 
 def _axis_weights(start: Tensor, bin_size: Tensor, grid: Tensor,
