@@ -384,6 +384,8 @@ class JointSOTDetector(MaskRCNN):
                                                 img_meta, track_cfg.rpn)
         lazy = lazy_masks and with_mask and self.with_mask
         out = self.roi_head.predict_track_lean(
+            feats,
+            sims,
             x,
             img_meta,
             proposals,

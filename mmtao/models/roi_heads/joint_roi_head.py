@@ -162,6 +162,8 @@ class JointRoIHead(StandardRoIHead):
     # the lean track step: K templates on one frame
     # ------------------------------------------------------------------ #
     def predict_track_lean(self,
+                           feats: Sequence[Tensor],
+                           sims: Sequence[Tensor],
                            x: Sequence[Tensor],
                            img_meta: dict,
                            rpn_results_list: InstanceList,
@@ -186,6 +188,8 @@ class JointRoIHead(StandardRoIHead):
         attended features.
 
         Args:
+            feats (Sequence[Tensor]): The frame's FPN levels (1, C, H, W).
+            sims (Sequence[Tensor]): Similarity maps (K, 1, H, W) per level.
             x (Sequence[Tensor]): Attended levels ``feats * sims``
                 (K, C, H, W).
             img_meta (dict): Meta of the frame.
@@ -210,20 +214,21 @@ class JointRoIHead(StandardRoIHead):
         num = len(rpn_results_list)
         metas = [img_meta] * num
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
-        hwc = [None] * len(x)
+        hwc = [None] * len(feats)
         if rois.size(0) == 0:
             results_list = self.predict_track(x, metas, rpn_results_list, cfg,
                                               rescale, with_mask)
             if with_mask and lazy_masks:  # no candidate: no mask is asked
                 return results_list, partial(
-                    self._candidate_masks, x, hwc, img_meta, cfg,
+                    self._candidate_masks, feats, sims, x, hwc, img_meta, cfg,
                     rescale, separable_min_rois,
                     [res.bboxes for res in results_list])
             return results_list
         with self.tracking(cfg):
             head = self.bbox_head
-            roi_feats = self._lean_roi_feats(self.bbox_roi_extractor, x, hwc,
-                                             rois, separable_min_rois)
+            roi_feats = self._lean_roi_feats(self.bbox_roi_extractor, feats,
+                                             sims, x, hwc, rois,
+                                             separable_min_rois)
             cls_score, bbox_pred = head(roi_feats)
             scores = F.softmax(cls_score, dim=-1)
             bboxes = head.bbox_coder.decode(
@@ -239,7 +244,7 @@ class JointRoIHead(StandardRoIHead):
                     bboxes.split(counts), scores.split(counts)):
                 results_list.append(self._nms_single(k_bboxes, k_scores, cfg))
             if with_mask and not lazy_masks:
-                results_list = self._lean_masks(x, hwc,
+                results_list = self._lean_masks(feats, sims, x, hwc,
                                                 img_meta, results_list, cfg,
                                                 rescale, separable_min_rois)
         for i, results in enumerate(results_list):
@@ -256,11 +261,11 @@ class JointRoIHead(StandardRoIHead):
                 (1, 2))
             for res in results_list:
                 res.bboxes = res.bboxes / scale_factor
-        masks = partial(self._candidate_masks, x, hwc, img_meta,
+        masks = partial(self._candidate_masks, feats, sims, x, hwc, img_meta,
                         cfg, rescale, separable_min_rois, input_bboxes)
         return results_list, masks
 
-    def _candidate_masks(self, x, hwc, img_meta: dict, cfg,
+    def _candidate_masks(self, feats, sims, x, hwc, img_meta: dict, cfg,
                          rescale: bool, separable_min_rois: int,
                          input_bboxes: List[Tensor], obj_inds: Sequence[int],
                          cand_inds: Sequence[int]) -> Tensor:
@@ -275,16 +280,17 @@ class JointRoIHead(StandardRoIHead):
             Tensor: (n, H, W) masks, as the full path pastes them.
         """
         if len(obj_inds) == 0:  # the empty canvas the full path pastes on
-            return self._paste_masks(x[0].new_zeros(0, 1, 1, 1),
-                                     x[0].new_zeros(0, 4), img_meta, cfg,
+            return self._paste_masks(feats[0].new_zeros(0, 1, 1, 1),
+                                     feats[0].new_zeros(0, 4), img_meta, cfg,
                                      rescale)
         obj = torch.as_tensor(obj_inds, dtype=torch.long)
         boxes = torch.cat([input_bboxes[k][i:i + 1]
                            for k, i in zip(obj_inds, cand_inds)])
         rois = torch.cat([obj.to(boxes)[:, None], boxes], 1)
         with self.tracking(cfg):
-            roi_feats = self._lean_roi_feats(self.mask_roi_extractor, x, hwc,
-                                             rois, separable_min_rois)
+            roi_feats = self._lean_roi_feats(self.mask_roi_extractor, feats,
+                                             sims, x, hwc, rois,
+                                             separable_min_rois)
             mask_preds = self.mask_head(roi_feats)
         return self._paste_masks(mask_preds, boxes.clone(), img_meta, cfg,
                                  rescale)
@@ -303,7 +309,7 @@ class JointRoIHead(StandardRoIHead):
             bboxes, scores, labels = dets[:, :-1], dets[:, -1], labels[keep]
         return InstanceData(bboxes=bboxes, scores=scores, labels=labels)
 
-    def _lean_masks(self, x, hwc, img_meta: dict,
+    def _lean_masks(self, feats, sims, x, hwc, img_meta: dict,
                     results_list: InstanceList, cfg, rescale: bool,
                     separable_min_rois: int) -> InstanceList:
         """Masks of all templates' candidates: one RoI extraction, one mask
@@ -316,8 +322,8 @@ class JointRoIHead(StandardRoIHead):
                                    task_type='mask',
                                    instance_results=results_list,
                                    mask_thr_binary=cfg.mask_thr_binary)
-        roi_feats = self._lean_roi_feats(self.mask_roi_extractor, x, hwc,
-                                         mask_rois, separable_min_rois)
+        roi_feats = self._lean_roi_feats(self.mask_roi_extractor, feats, sims,
+                                         x, hwc, mask_rois, separable_min_rois)
         mask_preds = self.mask_head(roi_feats)
         all_bboxes = torch.cat(bboxes)  # rescaled in place when rescale
         masks = self._paste_masks(mask_preds, all_bboxes, img_meta, cfg,
@@ -408,7 +414,7 @@ class JointRoIHead(StandardRoIHead):
         return im_mask
 
     @staticmethod
-    def _lean_roi_feats(extractor, x, hwc: list, rois: Tensor,
+    def _lean_roi_feats(extractor, feats, sims, x, hwc: list, rois: Tensor,
                         separable_min_rois: int) -> Tensor:
         """mmdet's ``SingleLevelRoIExtractor`` forward on the attended
         levels, with :func:`separable_roi_align` where it is faster.
@@ -433,8 +439,12 @@ class JointRoIHead(StandardRoIHead):
             # all RoIs on one level (usual for one object): no scatter
             level_rois = rois if inds.numel() == len(rois) else rois[inds]
             if separable:
-                if hwc[i] is None:  # x[i] (feats * sims), channels last
-                    hwc[i] = x[i].permute(0, 2, 3, 1).contiguous()
+                if hwc[i] is None:
+                    # the products of x[i] (feats * sims), channels last:
+                    # the one frame is transposed, the K products are a
+                    # broadcast (transposing x[i] would move K frames)
+                    feat = feats[i].permute(0, 2, 3, 1).contiguous()
+                    hwc[i] = (feat * sims[i].permute(0, 2, 3, 1)).contiguous()
                 out = separable_roi_align(hwc[i], level_rois,
                                           layer.output_size,
                                           layer.spatial_scale,
@@ -447,6 +457,6 @@ class JointRoIHead(StandardRoIHead):
                 roi_feats = out.new_zeros(len(rois), *out.shape[1:])
             roi_feats[inds] = out
         if roi_feats is None:  # no RoI
-            roi_feats = x[0].new_zeros(0, extractor.out_channels,
-                                       *layers[0].output_size)
+            roi_feats = feats[0].new_zeros(0, extractor.out_channels,
+                                           *layers[0].output_size)
         return roi_feats
