@@ -1,6 +1,6 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import copy
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -14,7 +14,8 @@ from torch import Tensor, nn
 
 from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
-from ..layers import attended_conv3x3, first_kept_batched_nms
+from ..layers import (AttendedLevels, attended_conv3x3,
+                      first_kept_batched_nms)
 from ..trackers import SOTTracker
 
 
@@ -375,9 +376,9 @@ class JointSOTDetector(MaskRCNN):
                 with_mask=with_mask)
             return (results_list, None) if lazy_masks else results_list
         sims = self.neck.similarity(feats, templates)
-        # the attention of TemplateAttentionNeck.attend (RoI features of
-        # the few RoIs per level that mmcv's op extracts)
-        x = tuple(feat * sim for feat, sim in zip(feats, sims))
+        # the attention of TemplateAttentionNeck.attend, each level built
+        # where it is read whole (the direct RPN conv, mmcv's RoIAlign)
+        x = AttendedLevels(feats, sims)
         cls_scores, bbox_preds = self._lean_rpn_forward(
             feats, sims, x, track_cfg.get('factorized_rpn_min_templates', 4))
         proposals = self._batched_rpn_proposals(cls_scores, bbox_preds,
@@ -399,7 +400,7 @@ class JointSOTDetector(MaskRCNN):
         return out
 
     def _lean_rpn_forward(self, feats: Tuple[Tensor], sims: List[Tensor],
-                          x: Tuple[Tensor],
+                          x: Sequence[Tensor],
                           min_templates: int) -> Tuple[List[Tensor], ...]:
         """The RPN head on the K attended pyramids.
 
@@ -422,7 +423,7 @@ class JointSOTDetector(MaskRCNN):
         bias = torch.cat([conv.bias for conv in outputs])
         num_cls = outputs[0].out_channels
         cls_scores, bbox_preds = [], []
-        for feat, sim, attended in zip(feats, sims, x):
+        for level, (feat, sim) in enumerate(zip(feats, sims)):
             if factorized:
                 # channels last (attended_conv3x3's layout): the 1x1 convs
                 # are one matmul over the pixels, no layout conversion; its
@@ -438,7 +439,8 @@ class JointSOTDetector(MaskRCNN):
                     F.pad(weight.view(num_out, c).t(), (0, pad)))
                 out = out.view(k, h, w, -1)[..., :num_out].permute(0, 3, 1, 2)
             else:
-                out = F.conv2d(head.rpn_conv(attended).relu_(), weight, bias)
+                out = F.conv2d(
+                    head.rpn_conv(x[level]).relu_(), weight, bias)
             cls_scores.append(out[:, :num_cls])
             bbox_preds.append(out[:, num_cls:])
         return cls_scores, bbox_preds
