@@ -72,8 +72,10 @@ def separable_roi_align(feat: Tensor,
     channel of the window ``F`` of the feature map the RoI samples. This
     gives mmcv's ``RoIAlign`` (``pool_mode='avg'``) up to float rounding,
     with the same sampling grid (``sampling_ratio``, adaptive when 0) and
-    border rules, in batched matmuls instead of a scalar loop. RoIs are
-    grouped by window size (``window_sizes``).
+    border rules, in matmuls instead of a scalar loop: per RoI one for the
+    rows, reading its window in place (the windows of overlapping proposals
+    are not copied out), and one batched matmul for the columns of all RoIs
+    of a window size (``window_sizes``).
 
     Args:
         feat (Tensor): One feature level, channels last: (B, H, W, C).
@@ -142,8 +144,6 @@ def separable_roi_align(feat: Tensor,
     feat_batch = torch.zeros_like(batch) if sims is not None else batch
     if sims is None and num_imgs > 1 and int(batch.max()) >= num_imgs:
         raise ValueError('separable_roi_align: RoI batch index out of range')
-    flat = feat.reshape(-1, channels)
-    flat_sims = sims.reshape(-1) if sims is not None else None
     # every RoI's interpolation matrices at the largest window, built in one
     # pass; a group uses the first columns of its RoIs' rows
     max_h, max_w = int(win_h.max()), int(win_w.max())
@@ -154,33 +154,39 @@ def separable_roi_align(feat: Tensor,
     a_x.scatter_add_(2, x_low, wx_low)
     a_x.scatter_add_(2, x_high, wx_high)
     a_x /= count[:, None, None]
-    # flat index of each window's first pixel
-    pix0 = feat_batch * (height * width) + new_row0 * width + new_col0
-    sim0 = batch * (height * width) + new_row0 * width + new_col0
-    # RoIs sorted by window size: every group is a slice (no per-group
-    # nonzero / indexing) and the output is put back in one gather
+    # RoIs sorted by window size: every group is a slice, and the output is
+    # put back in RoI order in one gather
     keys = win_h * (width + 1) + win_w
     keys, order = keys.sort()
     uniq, counts = torch.unique_consecutive(keys, return_counts=True)
-    a_y, a_x, pix0, sim0 = a_y[order], a_x[order], pix0[order], sim0[order]
+    a_y, a_x = a_y[order], a_x[order]
+    firsts = torch.stack([new_row0, new_col0, feat_batch, batch],
+                         1)[order].tolist()
+    # each map as a (H, W * C) matrix: a window is a strided block of it,
+    # read by the matmul in place (BLAS takes the row stride), so the
+    # overlapping windows of many RoIs are never copied out
+    maps = feat.reshape(num_imgs, height, width * channels)
     outs = []
     start = 0
     for key, m in zip(uniq.tolist(), counts.tolist()):
-        sl = slice(start, start + m)
-        start += m
         wh, ww = divmod(int(key), width + 1)
-        offsets = (torch.arange(wh, device=feat.device)[:, None] * width +
-                   torch.arange(ww, device=feat.device)).view(1, -1)
-        window = flat.index_select(0, (pix0[sl, None] + offsets).view(-1))
-        if flat_sims is not None:
-            window = window * flat_sims.index_select(
-                0, (sim0[sl, None] + offsets).view(-1))[:, None]
-        # rows, then columns: (m, out_h, ww * C) -> (m, out_w, out_h * C)
-        t = torch.bmm(a_y[sl, :, :wh], window.view(m, wh, ww * channels))
-        t = t.view(m, out_h, ww, channels).transpose(1, 2).reshape(
-            m, ww, out_h * channels)
-        outs.append(torch.bmm(a_x[sl, :, :ww], t))
-    # (n, out_w, out_h, C) in window order -> RoI order, (n, C, out_h, out_w)
+        a_y_group = a_y[start:start + m, :, :wh]
+        rows = []
+        for j in range(m):
+            row0, col0, b, k = firsts[start + j]
+            window = maps[b, row0:row0 + wh,
+                          col0 * channels:(col0 + ww) * channels]
+            if sims is not None:
+                sim = sims[k, row0:row0 + wh, col0:col0 + ww, None]
+                window = (window.view(wh, ww, channels) * sim).view(
+                    wh, ww * channels)
+            # rows: (out_h, wh) @ (wh, ww * C)
+            rows.append(torch.mm(a_y_group[j], window))
+        # columns, per output row: (out_w, ww) @ (ww, C)
+        outs.append(
+            torch.matmul(a_x[start:start + m, None, :, :ww],
+                         torch.stack(rows).view(m, out_h, ww, channels)))
+        start += m
+    # (n, out_h, out_w, C) in window order -> RoI order, (n, C, out_h, out_w)
     out = torch.cat(outs).index_select(0, order.argsort())
-    return out.view(num, out_w, out_h, channels).permute(0, 3, 2,
-                                                         1).contiguous()
+    return out.permute(0, 3, 1, 2).contiguous()
