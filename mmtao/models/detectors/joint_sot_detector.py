@@ -421,22 +421,23 @@ class JointSOTDetector(MaskRCNN):
         factorized = 0 < min_templates <= num
         weight = torch.cat([conv.weight for conv in outputs])
         bias = torch.cat([conv.bias for conv in outputs])
-        num_cls = outputs[0].out_channels
+        num_cls, num_out = outputs[0].out_channels, len(weight)
+        if factorized:
+            # channels last (attended_conv3x3's layout): the 1x1 convs are
+            # one matmul over the pixels, no layout conversion; its outputs
+            # padded to 16 columns (zeros), which BLAS runs twice as fast as
+            # 15
+            pad = -num_out % 16
+            mm_weight = F.pad(weight.view(num_out, -1).t(), (0, pad))
+            mm_bias = F.pad(bias, (0, pad))
         cls_scores, bbox_preds = [], []
         for level, (feat, sim) in enumerate(zip(feats, sims)):
             if factorized:
-                # channels last (attended_conv3x3's layout): the 1x1 convs
-                # are one matmul over the pixels, no layout conversion; its
-                # outputs padded to 16 columns (zeros), which BLAS runs
-                # twice as fast as 15
                 out = attended_conv3x3(feat, sim, head.rpn_conv).relu_()
                 k, c, h, w = out.shape
-                num_out = len(weight)
-                pad = -num_out % 16
-                out = torch.addmm(
-                    F.pad(bias, (0, pad)),
-                    out.permute(0, 2, 3, 1).reshape(-1, c),
-                    F.pad(weight.view(num_out, c).t(), (0, pad)))
+                out = torch.addmm(mm_bias,
+                                  out.permute(0, 2, 3, 1).reshape(-1, c),
+                                  mm_weight)
                 out = out.view(k, h, w, -1)[..., :num_out].permute(0, 3, 1, 2)
             else:
                 out = F.conv2d(
