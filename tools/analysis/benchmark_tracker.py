@@ -108,20 +108,20 @@ def median_times(fns: Dict[str, Callable[[], object]], repeat: int,
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def compare_threads(args, model, img, meta, templates) -> None:
-    """Median times of backbone+FPN and one track step per thread count,
-    the thread counts interleaved so that the machine's load weighs on all
-    of them alike."""
+def compare_threads(args, model, img, track: Callable[[], object],
+                    num_objects: int) -> None:
+    """Median times of backbone+FPN and one track step (``track``, the
+    table's step) per thread count, the thread counts interleaved so that
+    the machine's load weighs on all of them alike."""
     counts = list(
         dict.fromkeys(c if c > 0 else os.cpu_count()
                       for c in args.thread_counts))
     times = {c: dict(feat=[], track=[]) for c in counts}
-    model._templates = templates
 
     def run(c):
         torch.set_num_threads(c)
         for name, fn in (('feat', lambda: model.extract_feat(img)),
-                         ('track', lambda: model.track(img, meta))):
+                         ('track', track)):
             start = time.perf_counter()
             fn()
             times[c][name].append(time.perf_counter() - start)
@@ -132,7 +132,7 @@ def compare_threads(args, model, img, meta, templates) -> None:
         if i < args.warmup:
             times = {c: dict(feat=[], track=[]) for c in counts}
     h, w = img.shape[-2:]
-    print(f'{args.config} at {w}x{h}, K={templates.size(0)}, median of '
+    print(f'{args.config} at {w}x{h}, K={num_objects}, median of '
           f'{args.repeat}, {os.cpu_count()} cores, load average '
           f'{os.getloadavg()[0]:.1f}:')
     base = statistics.median(times[counts[0]]['track'])
@@ -179,10 +179,6 @@ def main():
 
     with torch.no_grad():
         feats = model.extract_feat(img)
-        templates = {
-            k: model.init(img, boxes[:k], meta).clone()
-            for k in args.num_templates
-        }
 
         def track_with(k, lean=True):
             """A track step of a tracker of k objects on the same frame."""
@@ -215,9 +211,9 @@ def main():
             tracker.templates, tracker.smoothers, tracker.last = \
                 base_state[0], list(base_state[1]), base_state[2]
 
+        k_lo, k_hi = min(args.num_templates), max(args.num_templates)
         if args.thread_counts:
-            compare_threads(args, model, img, meta, templates[min(
-                args.num_templates)])
+            compare_threads(args, model, img, track_with(k_lo), k_lo)
             return
         fns = {
             'detect':
@@ -235,7 +231,6 @@ def main():
             'track (mmdet)':
             track_with(1, lean=False),
         }
-        k_lo, k_hi = min(args.num_templates), max(args.num_templates)
         for k in args.num_templates:
             fns[f'track K={k}'] = track_with(k)
         fns[f'K={k_hi} (mmdet)'] = track_with(k_hi, lean=False)
