@@ -333,9 +333,10 @@ class JointSOTDetector(MaskRCNN):
         once and pastes all masks in one call; only NMS runs per template.
         With ``factorized_rpn_min_templates`` (default 4) templates or more
         the RPN's 3x3 conv runs once on the frame
-        (:func:`~mmtao.models.layers.attended_conv3x3`); levels with
-        ``separable_min_rois`` (default 16) RoIs or more use
-        :func:`~mmtao.models.layers.separable_roi_align`.
+        (:func:`~mmtao.models.layers.attended_conv3x3`); sets of
+        ``gathered_min_rois`` (default 2) RoIs or more are extracted from
+        all levels and templates by one
+        :func:`~mmtao.models.layers.gathered_roi_align` call.
         ``lean=False`` runs mmdet's per-image predict paths (the reference
         the lean path is tested against).
 
@@ -377,7 +378,8 @@ class JointSOTDetector(MaskRCNN):
             return (results_list, None) if lazy_masks else results_list
         sims = self.neck.similarity(feats, templates)
         # the attention of TemplateAttentionNeck.attend, each level built
-        # where it is read whole (the direct RPN conv, mmcv's RoIAlign)
+        # where it is read whole (the direct RPN conv, mmcv's RoIAlign for
+        # a single RoI)
         x = AttendedLevels(feats, sims)
         cls_scores, bbox_preds = self._lean_rpn_forward(
             feats, sims, x, track_cfg.get('factorized_rpn_min_templates', 4))
@@ -393,7 +395,7 @@ class JointSOTDetector(MaskRCNN):
             track_cfg.rcnn,
             rescale=rescale,
             with_mask=with_mask,
-            separable_min_rois=track_cfg.get('separable_min_rois', 16),
+            gathered_min_rois=track_cfg.get('gathered_min_rois', 2),
             lazy_masks=lazy)
         if lazy_masks and not lazy:
             return out, None

@@ -11,7 +11,8 @@ class AttendedLevels(Sequence):
 
     The lean track step needs the (K, C, H_i, W_i) products only where a
     consumer reads them whole: the direct RPN conv below the factorized
-    threshold, and mmcv's RoIAlign for levels with few RoIs. With many
+    threshold, and mmcv's RoIAlign for sets of very few RoIs (more are
+    gathered from the frame's levels and maps). With many
     templates the RPN works on ``P_i`` and ``S_i`` themselves
     (:func:`attended_conv3x3`), so most levels are never built (K x the
     pyramid's memory, ~1.7 ms per frame at K=8 and 416x312).

@@ -16,7 +16,8 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmtao.registry import MODELS
-from ..layers import first_kept_batched_nms, separable_roi_align
+from ..layers import (PyramidTable, first_kept_batched_nms,
+                      gathered_roi_align)
 
 
 @MODELS.register_module()
@@ -170,7 +171,7 @@ class JointRoIHead(StandardRoIHead):
                            rcnn_test_cfg: OptConfigType = None,
                            rescale: bool = False,
                            with_mask: bool = True,
-                           separable_min_rois: int = 1,
+                           gathered_min_rois: int = 1,
                            lazy_masks: bool = False
                            ) -> Union[InstanceList, Tuple[InstanceList,
                                                           Callable]]:
@@ -182,10 +183,10 @@ class JointRoIHead(StandardRoIHead):
         templates (they share the frame: :meth:`_paste_masks`); only NMS
         runs per template (mmcv's op, on the same inputs as mmdet's, so that
         it keeps the same boxes).
-        RoI features come from :func:`separable_roi_align` on the attended
-        level (built channels last once per frame) when the level has at
-        least ``separable_min_rois`` RoIs, else from mmcv's RoIAlign on the
-        attended features.
+        RoI features of a set of at least ``gathered_min_rois`` RoIs come
+        from one :func:`gathered_roi_align` call for all levels and
+        templates (the attended levels are never built for it), smaller
+        sets from mmcv's RoIAlign on the attended levels ``x``.
 
         Args:
             feats (Sequence[Tensor]): The frame's FPN levels (1, C, H, W).
@@ -198,7 +199,8 @@ class JointRoIHead(StandardRoIHead):
                 test config. Defaults to the detection ``test_cfg``.
             rescale (bool): Original image coordinates. Defaults to False.
             with_mask (bool): Predict masks. Defaults to True.
-            separable_min_rois (int): See above; 0 or less = always mmcv.
+            gathered_min_rois (int): See above; 0 or less = always mmcv.
+                Defaults to 1.
             lazy_masks (bool): With ``with_mask``, return the candidates
                 without masks and a function ``masks(obj_inds, cand_inds)``
                 that computes the masks of the chosen candidates only (one
@@ -214,21 +216,21 @@ class JointRoIHead(StandardRoIHead):
         num = len(rpn_results_list)
         metas = [img_meta] * num
         rois = bbox2roi([res.bboxes for res in rpn_results_list])
-        hwc = [None] * len(feats)
+        tables = {}
         if rois.size(0) == 0:
             results_list = self.predict_track(x, metas, rpn_results_list, cfg,
                                               rescale, with_mask)
             if with_mask and lazy_masks:  # no candidate: no mask is asked
                 return results_list, partial(
-                    self._candidate_masks, feats, sims, x, hwc, img_meta, cfg,
-                    rescale, separable_min_rois,
+                    self._candidate_masks, feats, sims, x, tables, img_meta, cfg,
+                    rescale, gathered_min_rois,
                     [res.bboxes for res in results_list])
             return results_list
         with self.tracking(cfg):
             head = self.bbox_head
             roi_feats = self._lean_roi_feats(self.bbox_roi_extractor, feats,
-                                             sims, x, hwc, rois,
-                                             separable_min_rois)
+                                             sims, x, tables, rois,
+                                             gathered_min_rois)
             cls_score, bbox_pred = head(roi_feats)
             scores = F.softmax(cls_score, dim=-1)
             bboxes = head.bbox_coder.decode(
@@ -244,9 +246,9 @@ class JointRoIHead(StandardRoIHead):
                     bboxes.split(counts), scores.split(counts)):
                 results_list.append(self._nms_single(k_bboxes, k_scores, cfg))
             if with_mask and not lazy_masks:
-                results_list = self._lean_masks(feats, sims, x, hwc,
+                results_list = self._lean_masks(feats, sims, x, tables,
                                                 img_meta, results_list, cfg,
-                                                rescale, separable_min_rois)
+                                                rescale, gathered_min_rois)
         for i, results in enumerate(results_list):
             if len(results) > 1:
                 order = torch.argsort(results.scores, descending=True)
@@ -261,12 +263,12 @@ class JointRoIHead(StandardRoIHead):
                 (1, 2))
             for res in results_list:
                 res.bboxes = res.bboxes / scale_factor
-        masks = partial(self._candidate_masks, feats, sims, x, hwc, img_meta,
-                        cfg, rescale, separable_min_rois, input_bboxes)
+        masks = partial(self._candidate_masks, feats, sims, x, tables, img_meta,
+                        cfg, rescale, gathered_min_rois, input_bboxes)
         return results_list, masks
 
-    def _candidate_masks(self, feats, sims, x, hwc, img_meta: dict, cfg,
-                         rescale: bool, separable_min_rois: int,
+    def _candidate_masks(self, feats, sims, x, tables, img_meta: dict, cfg,
+                         rescale: bool, gathered_min_rois: int,
                          input_bboxes: List[Tensor], obj_inds: Sequence[int],
                          cand_inds: Sequence[int]) -> Tensor:
         """Masks of some candidates of a lazy :meth:`predict_track_lean`.
@@ -289,8 +291,8 @@ class JointRoIHead(StandardRoIHead):
         rois = torch.cat([obj.to(boxes)[:, None], boxes], 1)
         with self.tracking(cfg):
             roi_feats = self._lean_roi_feats(self.mask_roi_extractor, feats,
-                                             sims, x, hwc, rois,
-                                             separable_min_rois)
+                                             sims, x, tables, rois,
+                                             gathered_min_rois)
             mask_preds = self.mask_head(roi_feats)
         return self._paste_masks(mask_preds, boxes.clone(), img_meta, cfg,
                                  rescale)
@@ -309,9 +311,9 @@ class JointRoIHead(StandardRoIHead):
             bboxes, scores, labels = dets[:, :-1], dets[:, -1], labels[keep]
         return InstanceData(bboxes=bboxes, scores=scores, labels=labels)
 
-    def _lean_masks(self, feats, sims, x, hwc, img_meta: dict,
+    def _lean_masks(self, feats, sims, x, tables, img_meta: dict,
                     results_list: InstanceList, cfg, rescale: bool,
-                    separable_min_rois: int) -> InstanceList:
+                    gathered_min_rois: int) -> InstanceList:
         """Masks of all templates' candidates: one RoI extraction, one mask
         head call, one pasting call (mmdet's, so pasting is unchanged)."""
         bboxes = [res.bboxes for res in results_list]
@@ -323,7 +325,7 @@ class JointRoIHead(StandardRoIHead):
                                    instance_results=results_list,
                                    mask_thr_binary=cfg.mask_thr_binary)
         roi_feats = self._lean_roi_feats(self.mask_roi_extractor, feats, sims,
-                                         x, hwc, mask_rois, separable_min_rois)
+                                         x, tables, mask_rois, gathered_min_rois)
         mask_preds = self.mask_head(roi_feats)
         all_bboxes = torch.cat(bboxes)  # rescaled in place when rescale
         masks = self._paste_masks(mask_preds, all_bboxes, img_meta, cfg,
@@ -414,45 +416,44 @@ class JointRoIHead(StandardRoIHead):
         return im_mask
 
     @staticmethod
-    def _lean_roi_feats(extractor, feats, sims, x, hwc: list, rois: Tensor,
-                        separable_min_rois: int) -> Tensor:
+    def _lean_roi_feats(extractor, feats, sims, x, tables: dict,
+                        rois: Tensor, gathered_min_rois: int) -> Tensor:
         """mmdet's ``SingleLevelRoIExtractor`` forward on the attended
-        levels, with :func:`separable_roi_align` where it is faster.
+        levels.
 
-        ``hwc`` caches the attended levels, channels last (K, H, W, C),
-        between the box and mask extractions: each RoI's window is then
-        read from its template's map, not multiplied by it RoI by RoI.
+        Sets of at least ``gathered_min_rois`` RoIs are extracted by one
+        :func:`gathered_roi_align` call for all levels and templates, from
+        the frame's :class:`PyramidTable` (built once per frame and number
+        of levels, cached in ``tables`` between the box and mask
+        extractions); smaller sets, or extractors other than average
+        RoIAlign, by mmcv's op level by level on the attended levels ``x``.
         """
         num_levels = len(extractor.featmap_strides)
         layers = extractor.roi_layers
         target_lvls = extractor.map_roi_levels(rois, num_levels) \
             if num_levels > 1 else rois.new_zeros(len(rois), dtype=torch.long)
+        first = layers[0]
+        if 0 < gathered_min_rois <= len(rois) and all(
+                isinstance(layer, RoIAlign) and layer.pool_mode == 'avg'
+                and layer.output_size == first.output_size
+                and layer.sampling_ratio == first.sampling_ratio
+                and layer.aligned == first.aligned for layer in layers):
+            if num_levels not in tables:
+                tables[num_levels] = PyramidTable(feats[:num_levels],
+                                                  sims[:num_levels])
+            return gathered_roi_align(
+                tables[num_levels], rois, target_lvls,
+                [layer.spatial_scale for layer in layers], first.output_size,
+                first.sampling_ratio, first.aligned)
         roi_feats = None
         for i in range(num_levels):
             inds = (target_lvls == i).nonzero()[:, 0]
             if inds.numel() == 0:
                 continue
-            layer = layers[i]
-            separable = (
-                0 < separable_min_rois <= inds.numel()
-                and isinstance(layer, RoIAlign) and layer.pool_mode == 'avg')
             # all RoIs on one level (usual for one object): no scatter
-            level_rois = rois if inds.numel() == len(rois) else rois[inds]
-            if separable:
-                if hwc[i] is None:
-                    # the products of x[i] (feats * sims), channels last:
-                    # the one frame is transposed, the K products are a
-                    # broadcast (transposing x[i] would move K frames)
-                    feat = feats[i].permute(0, 2, 3, 1).contiguous()
-                    hwc[i] = (feat * sims[i].permute(0, 2, 3, 1)).contiguous()
-                out = separable_roi_align(hwc[i], level_rois,
-                                          layer.output_size,
-                                          layer.spatial_scale,
-                                          layer.sampling_ratio, layer.aligned)
-            else:
-                out = layer(x[i], level_rois)
             if inds.numel() == len(rois):
-                return out
+                return layers[i](x[i], rois)
+            out = layers[i](x[i], rois[inds])
             if roi_feats is None:
                 roi_feats = out.new_zeros(len(rois), *out.shape[1:])
             roi_feats[inds] = out

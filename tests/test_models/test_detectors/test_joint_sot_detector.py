@@ -505,17 +505,19 @@ def _template_and_search_frames(model):
 
 
 @pytest.mark.parametrize('with_mask', [True, False])
-@pytest.mark.parametrize('alternative_ops', [1, 0])
+@pytest.mark.parametrize('alternative_ops', [1, 0, None])
 def test_lean_track_step_equals_mmdet_predict_paths(tiny_tao_cfg, build_model,
                                                      with_mask,
                                                      alternative_ops):
-    """The lean step (batched over K templates; with and without the
-    separable RoIAlign and the factorized RPN conv) gives the boxes, scores
-    and masks of mmdet's per-image predict paths."""
-    tiny_tao_cfg.test_cfg.track.update(
-        with_mask=with_mask,
-        separable_min_rois=alternative_ops,
-        factorized_rpn_min_templates=alternative_ops)
+    """The lean step (batched over K templates; always, never, or as by
+    default (K >= 4, 2 RoIs or more) with the factorized RPN conv and the
+    gathered RoIAlign) gives the boxes, scores and masks of mmdet's
+    per-image predict paths."""
+    tiny_tao_cfg.test_cfg.track.update(with_mask=with_mask)
+    if alternative_ops is not None:
+        tiny_tao_cfg.test_cfg.track.update(
+            gathered_min_rois=alternative_ops,
+            factorized_rpn_min_templates=alternative_ops)
     model = build_model(tiny_tao_cfg, seed=4).eval()
     first, second, meta = _template_and_search_frames(model)
     with torch.no_grad():
