@@ -57,4 +57,7 @@ def shutdown_dist() -> None:
     collective would hang them. A no-op without a process group.
     """
     if torch_dist.is_available() and torch_dist.is_initialized():
+        # every rank past its last collective first: a rank that destroys
+        # its group while a peer still talks to it can abort the same way
+        torch_dist.barrier()
         torch_dist.destroy_process_group()
