@@ -5,6 +5,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+# gathered entries (bags x pixels per bag) above which the RoIs are split
+# by run length, so that a few long RoIs do not pad every bag to their run
+MAX_GATHER_ENTRIES = 1 << 22
+
 
 class PyramidTable:
     """The levels of one image's feature pyramid as one table of pixels.
@@ -31,9 +35,10 @@ class PyramidTable:
                              f'{feats[0].size(0)}')
         channels = feats[0].size(1)
         sizes = [f.size(2) * f.size(3) for f in feats]
-        self.heights = torch.tensor([f.size(2) for f in feats])
-        self.widths = torch.tensor([f.size(3) for f in feats])
-        self.offsets = torch.tensor([0] + sizes[:-1]).cumsum(0)
+        device = feats[0].device
+        self.heights = torch.tensor([f.size(2) for f in feats], device=device)
+        self.widths = torch.tensor([f.size(3) for f in feats], device=device)
+        self.offsets = torch.tensor([0] + sizes[:-1], device=device).cumsum(0)
         self.table = feats[0].new_empty(sum(sizes), channels)
         start = 0
         for feat, size in zip(feats, sizes):
@@ -56,7 +61,7 @@ class PyramidTable:
 
 
 def _axis_weights(start: Tensor, bin_size: Tensor, grid: Tensor, pooled: int,
-                  size: Tensor) -> Tuple[Tensor, Tensor]:
+                  size: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
     """One axis of mmcv's CPU RoIAlign sampling, summed per pixel.
 
     A bin's samples along one axis touch a run of consecutive pixels; their
@@ -71,8 +76,9 @@ def _axis_weights(start: Tensor, bin_size: Tensor, grid: Tensor, pooled: int,
 
     Returns:
         tuple[Tensor]: ``first`` (n, pooled) the first pixel of every bin's
-        run and ``weights`` (n, pooled, span) the summed weights of the run
-        (zero for samples outside the map or beyond a RoI's own grid).
+        run, ``weights`` (n, pooled, span) the summed weights of the run
+        (zero for samples outside the map or beyond a RoI's own grid) and
+        ``spans`` (n, ) the longest run of every RoI.
     """
     max_grid = max(int(grid.max()), 1)
     i = torch.arange(max_grid, dtype=start.dtype, device=start.device)
@@ -95,11 +101,11 @@ def _axis_weights(start: Tensor, bin_size: Tensor, grid: Tensor, pooled: int,
     first = low[..., :1]
     rel_low = torch.where(valid, low - first, 0).long()
     rel_high = torch.where(valid & ~top, rel_low + 1, rel_low)
-    span = int(rel_high.max()) + 1
-    weights = s.new_zeros(*low.shape[:2], span)
+    spans = rel_high.amax((1, 2)) + 1
+    weights = s.new_zeros(*low.shape[:2], int(spans.max()))
     weights.scatter_add_(2, rel_low, w_low)
     weights.scatter_add_(2, rel_high, w_high)
-    return first[..., 0].long(), weights
+    return first[..., 0].long(), weights, spans
 
 
 def gathered_roi_align(table: PyramidTable,
@@ -172,22 +178,36 @@ def gathered_roi_align(table: PyramidTable,
         grid_h, grid_w = torch.ceil(roi_h / out_h), torch.ceil(roi_w / out_w)
     height, width = table.heights[levels], table.widths[levels]
     if out_h == out_w:  # both axes in one pass (half the small ops)
-        first, w_yx = _axis_weights(
+        first, w_yx, spans = _axis_weights(
             torch.cat([y1, x1]), torch.cat([roi_h, roi_w]) / out_h,
             torch.cat([grid_h, grid_w]), out_h, torch.cat([height, width]))
         row0, col0 = first[:num], first[num:]
-        w_y, w_x = w_yx[:num], w_yx[num:]
+        spans_y, spans_x = spans[:num], spans[num:]
+        w_y = w_yx[:num, :, :int(spans_y.max())]
+        w_x = w_yx[num:, :, :int(spans_x.max())]
     else:
-        row0, w_y = _axis_weights(y1, roi_h / out_h, grid_h, out_h, height)
-        col0, w_x = _axis_weights(x1, roi_w / out_w, grid_w, out_w, width)
-    w_y = w_y / (grid_h * grid_w).clamp(min=1)[:, None, None]
+        row0, w_y, spans_y = _axis_weights(y1, roi_h / out_h, grid_h, out_h,
+                                           height)
+        col0, w_x, spans_x = _axis_weights(x1, roi_w / out_w, grid_w, out_w,
+                                           width)
     span_y, span_x = w_y.size(2), w_x.size(2)
+    if num > 1 and num * out_h * out_w * span_y * span_x > \
+            MAX_GATHER_ENTRIES:
+        # gather the short-run and the long-run half of the RoIs apart
+        halves = (spans_y * spans_x).argsort().split((num + 1) // 2)
+        out = table.table.new_empty(num, out_h, out_w, channels)
+        for inds in halves:
+            out[inds] = gathered_roi_align(
+                table, rois[inds], levels[inds], spatial_scales, output_size,
+                sampling_ratio, aligned).permute(0, 2, 3, 1)
+        return out.permute(0, 3, 1, 2)
+    w_y = w_y / (grid_h * grid_w).clamp(min=1)[:, None, None]
     # pixel indices of every bin's run; padding past a run (weight 0) is
     # clamped into the map
-    rows = (row0[..., None] + torch.arange(span_y)).clamp(
-        max=(height - 1)[:, None, None])
-    cols = (col0[..., None] + torch.arange(span_x)).clamp(
-        max=(width - 1)[:, None, None])
+    rows = (row0[..., None] + torch.arange(span_y, device=row0.device)
+            ).clamp(max=(height - 1)[:, None, None])
+    cols = (col0[..., None] + torch.arange(span_x, device=col0.device)
+            ).clamp(max=(width - 1)[:, None, None])
     row_base = table.offsets[levels][:, None, None] + \
         rows * width[:, None, None]
     # (n, out_h, out_w, span_y, span_x)

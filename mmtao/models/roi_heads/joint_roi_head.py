@@ -222,8 +222,8 @@ class JointRoIHead(StandardRoIHead):
                                               rescale, with_mask)
             if with_mask and lazy_masks:  # no candidate: no mask is asked
                 return results_list, partial(
-                    self._candidate_masks, feats, sims, x, tables, img_meta, cfg,
-                    rescale, gathered_min_rois,
+                    self._candidate_masks, feats, sims, x, tables, img_meta,
+                    cfg, rescale, gathered_min_rois,
                     [res.bboxes for res in results_list])
             return results_list
         with self.tracking(cfg):
@@ -263,8 +263,9 @@ class JointRoIHead(StandardRoIHead):
                 (1, 2))
             for res in results_list:
                 res.bboxes = res.bboxes / scale_factor
-        masks = partial(self._candidate_masks, feats, sims, x, tables, img_meta,
-                        cfg, rescale, gathered_min_rois, input_bboxes)
+        masks = partial(self._candidate_masks, feats, sims, x, tables,
+                        img_meta, cfg, rescale, gathered_min_rois,
+                        input_bboxes)
         return results_list, masks
 
     def _candidate_masks(self, feats, sims, x, tables, img_meta: dict, cfg,
@@ -325,7 +326,8 @@ class JointRoIHead(StandardRoIHead):
                                    instance_results=results_list,
                                    mask_thr_binary=cfg.mask_thr_binary)
         roi_feats = self._lean_roi_feats(self.mask_roi_extractor, feats, sims,
-                                         x, tables, mask_rois, gathered_min_rois)
+                                         x, tables, mask_rois,
+                                         gathered_min_rois)
         mask_preds = self.mask_head(roi_feats)
         all_bboxes = torch.cat(bboxes)  # rescaled in place when rescale
         masks = self._paste_masks(mask_preds, all_bboxes, img_meta, cfg,

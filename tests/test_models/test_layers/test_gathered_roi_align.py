@@ -1,4 +1,6 @@
 # Copyright (c) mmtao contributors. All rights reserved.
+import importlib
+
 import pytest
 import torch
 from mmcv.ops import roi_align
@@ -127,3 +129,22 @@ def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match='3 spatial scales'):
         gathered_roi_align(PyramidTable(feats), rois, level, SCALES[:3],
                            (7, 7))
+
+
+def test_long_rois_are_gathered_apart(monkeypatch):
+    """Above the entry budget the RoIs are split by run length (each part
+    padded to its own runs); the output does not change."""
+    # the package exports the function under the module's name
+    module = importlib.import_module('mmtao.models.layers.gathered_roi_align')
+    gen = torch.Generator().manual_seed(4)
+    feats, sims = _pyramid(gen)
+    rois = random_rois(60, 3, 120, 160, gen)
+    levels = torch.zeros(len(rois), dtype=torch.long)
+    table = PyramidTable(feats, sims)
+    whole = gathered_roi_align(table, rois, levels, SCALES, (7, 7))
+    monkeypatch.setattr(module, 'MAX_GATHER_ENTRIES', 2000)
+    split = gathered_roi_align(table, rois, levels, SCALES, (7, 7))
+    torch.testing.assert_close(split, whole, rtol=1e-6, atol=1e-6)
+    attended = [f.expand(3, -1, -1, -1) * s for f, s in zip(feats, sims)]
+    ref = _mmcv_per_level(attended, rois, levels, (7, 7), 0, True)
+    torch.testing.assert_close(split, ref, rtol=1e-5, atol=1e-5)
