@@ -637,3 +637,14 @@ def test_lean_tracker_step_equals_mmdet_predict_paths(tiny_tao_cfg,
             assert sum(computed) == 4 * (1 + 3 + 8)
     else:
         assert computed == []
+
+
+def test_the_renamed_roi_option_is_an_error(tiny_tao_cfg, build_model):
+    tiny_tao_cfg.test_cfg.track.separable_min_rois = 16
+    model = build_model(tiny_tao_cfg, seed=4).eval()
+    first, second, meta = _template_and_search_frames(model)
+    with torch.no_grad():
+        templates = model.init(first, eight_boxes()[:1], meta)
+        with pytest.raises(ValueError, match='gathered_min_rois'):
+            model.predict_candidates(
+                model.extract_feat(second), templates, meta)
