@@ -73,6 +73,9 @@ class JointSOTDetector(MaskRCNN):
         if test_cfg is None or test_cfg.get('track') is None:
             raise ValueError('JointSOTDetector needs test_cfg.track = '
                              'dict(rpn=..., rcnn=...) for tracking')
+        if 'separable_min_rois' in test_cfg['track']:  # renamed option
+            raise ValueError('test_cfg.track.separable_min_rois was replaced '
+                             'by gathered_min_rois (see predict_candidates)')
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -359,9 +362,6 @@ class JointSOTDetector(MaskRCNN):
             (a pair with ``lazy_masks``, see above).
         """
         track_cfg = self.test_cfg.track
-        if 'separable_min_rois' in track_cfg:  # renamed: not silently unused
-            raise ValueError('test_cfg.track.separable_min_rois was replaced '
-                             'by gathered_min_rois (see predict_candidates)')
         lean = track_cfg.get('lean', True) if lean is None else lean
         with_mask = track_cfg.get('with_mask', True)
         num = templates.size(0)
