@@ -103,20 +103,45 @@ def read_predictions(results: str, video: str,
                             f'{results}')
 
 
-def check_tile(root: str, video: str, frame: int, label: Optional[dict],
-               pred: Optional[Tuple[bool, List[float]]], width: int,
-               title: str) -> Image.Image:
+def zoom_window(box: Sequence[float], size: Tuple[int, int]) -> List[int]:
+    """A square crop around ``box``: 4x its longer side, at least 120 px,
+    inside the frame."""
+    w, h = size
+    side = min(max(4 * max(box[2] - box[0], box[3] - box[1]), 120), w, h)
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    x1 = int(min(max(cx - side / 2, 0), w - side))
+    y1 = int(min(max(cy - side / 2, 0), h - side))
+    return [x1, y1, x1 + int(side), y1 + int(side)]
+
+
+def check_tile(root: str,
+               video: str,
+               frame: int,
+               label: Optional[dict],
+               pred: Optional[Tuple[bool, List[float]]],
+               width: int,
+               title: str,
+               crop: Optional[Sequence[int]] = None) -> Image.Image:
     img = Image.open(frame_path(root, video, frame)).convert('RGB')
+    full_w, full_h = img.size
+    x0, y0 = (crop[0], crop[1]) if crop is not None else (0, 0)
+    if crop is not None:
+        img = img.crop(tuple(crop))
     s = width / img.width
     tile = img.resize((width, round(img.height * s)))
     d = ImageDraw.Draw(tile)
+
+    def to_tile(b):
+        return [(b[0] - x0) * s, (b[1] - y0) * s, (b[2] - x0) * s,
+                (b[3] - y0) * s]
+
     if pred is not None:
         x1, y1, x2, y2 = pred[1]
-        d.rectangle([x1 * tile.width, y1 * tile.height, x2 * tile.width,
-                     y2 * tile.height], outline=RED if pred[0] else
-                    (120, 60, 60), width=2)
+        d.rectangle(to_tile([x1 * full_w, y1 * full_h, x2 * full_w,
+                             y2 * full_h]),
+                    outline=RED if pred[0] else (120, 60, 60), width=2)
     if label is not None and label['present']:
-        d.rectangle([v * s for v in label['box']], outline=GREEN, width=2)
+        d.rectangle(to_tile(label['box']), outline=GREEN, width=2)
     d.rectangle([0, 0, width, 12], fill=(0, 0, 0))
     state = 'absent' if label is not None and not label['present'] else ''
     d.text((2, 0), f'{title} {frame} {state}', fill=YELLOW)
@@ -139,6 +164,9 @@ def main(argv=None) -> None:
     parser.add_argument('--width', type=int, default=0)
     parser.add_argument('--per-sheet', type=int, default=4)
     parser.add_argument('--results', help='check: prediction CSV folder')
+    parser.add_argument(
+        '--zoom', action='store_true',
+        help='check: crop each keyframe around its label (small objects)')
     args = parser.parse_args(argv)
     manifest = load_manifest()
     os.makedirs(args.out, exist_ok=True)
@@ -175,11 +203,16 @@ def main(argv=None) -> None:
     for task in tasks:
         v, o = task['video'], task['object']
         preds = read_predictions(args.results, v, o) if args.results else {}
-        tiles = [
-            check_tile(args.data_root, v, f, labels.get((v, o, f)),
-                       preds.get(f), args.width or 240, o)
-            for f in keyframes(task)
-        ]
+        tiles, last_box = [], None
+        size = manifest['videos'][v]['size']
+        for f in keyframes(task):
+            label = labels.get((v, o, f))
+            if label is not None and label['present']:
+                last_box = label['box']
+            crop = zoom_window(last_box, size) if args.zoom else None
+            tiles.append(
+                check_tile(args.data_root, v, f, label, preds.get(f),
+                           args.width or 240, o, crop))
         path = osp.join(args.out, f'{v}_{o}.png')
         paste_grid(tiles, 6).save(path)
         print(path)
