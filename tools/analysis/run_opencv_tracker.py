@@ -126,13 +126,24 @@ def track_sequence(factory: Callable, frames: List[str],
     return np.stack(boxes), np.asarray(times), np.asarray(oks)
 
 
-def run_oxuva_layout(factory: Callable, data_root: str, out: str,
-                     name: str, split: str = 'dev') -> None:
-    """Every task of ``tasks/<split>.csv`` -> ``out/<video>_<object>.csv``
-    in OxUvA's prediction format (coordinates as fractions of the image)."""
+def run_oxuva_layout(factory: Callable,
+                     data_root: str,
+                     out: str,
+                     name: str,
+                     split: str = 'dev',
+                     only: Optional[List[str]] = None) -> None:
+    """Every task of ``tasks/<split>.csv`` (or those named in ``only``,
+    ``<video>_<object>``) -> ``out/<video>_<object>.csv`` in OxUvA's
+    prediction format (coordinates as fractions of the image)."""
     import csv
     with open(osp.join(data_root, 'tasks', f'{split}.csv'), newline='') as f:
         tasks = [row for row in csv.reader(f) if row]
+    if only:
+        missing = set(only) - {f'{r[0]}_{r[1]}' for r in tasks}
+        if missing:
+            raise ValueError(f'--tasks: no task {sorted(missing)} in '
+                             f'{data_root}/tasks/{split}.csv')
+        tasks = [r for r in tasks if f'{r[0]}_{r[1]}' in only]
     os.makedirs(out, exist_ok=True)
     for line_no, row in enumerate(tqdm(tasks, desc=name), 1):
         if len(row) != 8:
@@ -172,6 +183,9 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('--out', help='output folder')
     parser.add_argument(
         '--list', action='store_true', help='list the available trackers')
+    parser.add_argument(
+        '--tasks', nargs='+',
+        help='OxUvA layout: only these tasks (<video>_<object>)')
     args = parser.parse_args(argv)
     trackers = available_trackers()
     if args.list:
@@ -186,7 +200,7 @@ def main(argv: Optional[List[str]] = None) -> str:
             'opencv-contrib-python)')
     if osp.isfile(osp.join(args.data_root, 'tasks', 'dev.csv')):
         run_oxuva_layout(trackers[args.tracker], args.data_root, args.out,
-                         args.tracker)
+                         args.tracker, only=args.tasks)
         print(f'\n{args.tracker} OxUvA predictions written to {args.out}')
         return args.out
     seqs = read_name_list(osp.join(args.data_root, 'list.txt'))

@@ -26,8 +26,32 @@ from typing import List, Optional
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def real_video_config(config: str, data_root: str, work_dir: str):
-    """``config`` with the benchmark as its test set and evaluator."""
+def subset_annotations(data_root: str, tasks: List[str], out: str) -> str:
+    """Copy the rows of ``tasks`` (``<video>_<object>`` names) of
+    ``data_root``'s ``tasks/dev.csv`` and ``annotations/dev.csv`` to
+    ``out``; returns the new tasks file."""
+    import csv
+    wanted, found = set(tasks), set()
+    for name in ('tasks', 'annotations'):
+        with open(osp.join(data_root, name, 'dev.csv'), newline='') as f:
+            rows = [r for r in csv.reader(f) if r]
+        keep = [r for r in rows if f'{r[0]}_{r[1]}' in wanted]
+        found |= {f'{r[0]}_{r[1]}' for r in keep}
+        os.makedirs(osp.join(out, name), exist_ok=True)
+        with open(osp.join(out, name, 'dev.csv'), 'w', newline='') as f:
+            csv.writer(f).writerows(keep)
+    if wanted - found:
+        raise ValueError(f'--tasks: no task {sorted(wanted - found)} in '
+                         f'{data_root}/tasks/dev.csv')
+    return osp.abspath(osp.join(out, 'tasks', 'dev.csv'))
+
+
+def real_video_config(config: str,
+                      data_root: str,
+                      work_dir: str,
+                      ann_file: Optional[str] = None):
+    """``config`` with the benchmark as its test set and evaluator
+    (``ann_file``: an absolute tasks file of a subset of the tasks)."""
     from mmengine.config import Config
     cfg = Config.fromfile(config)
     loader = cfg.get('test_dataloader')
@@ -42,6 +66,8 @@ def real_video_config(config: str, data_root: str, work_dir: str):
         split='dev',
         test_mode=True,
         pipeline=pipeline)
+    if ann_file is not None:
+        loader['dataset']['ann_file'] = ann_file
     cfg.test_evaluator = dict(
         type='OxUvAMetric',
         score_thr=0.5,
@@ -58,6 +84,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--data-root', default='data/real_video')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='passed to tools/test.py unchanged')
+    parser.add_argument('--tasks', nargs='+',
+                        help='only these tasks (<video>_<object>)')
     parser.add_argument('--dry-run', action='store_true',
                         help='only write the merged config')
     args = parser.parse_args(argv)
@@ -66,8 +94,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         raise SystemExit(f'{tasks} not found: run '
                          'tools/misc/prepare_real_video.py first')
     os.makedirs(args.work_dir, exist_ok=True)
+    ann_file = subset_annotations(
+        args.data_root, args.tasks, osp.join(
+            args.work_dir, 'task_subset')) if args.tasks else None
     cfg = real_video_config(args.config, args.data_root,
-                            osp.abspath(args.work_dir))
+                            osp.abspath(args.work_dir), ann_file)
     merged = osp.join(args.work_dir, 'real_video_config.py')
     cfg.dump(merged)
     print(f'config: {merged}')
