@@ -8,11 +8,12 @@ on a region (small objects) with a finer grid.
 labels (``tools/misc/real_video/labels.csv``) drawn, absent keyframes
 marked, to check the labels by eye; ``--results DIR`` also draws a
 tracker's OxUvA prediction CSVs (``DIR/<video>_<object>.csv`` or
-``DIR/oxuva/...``) in red::
+``DIR/oxuva/...``) in red
+(dark red where it reports the object absent)::
 
     python tools/misc/real_video_sheets.py grid skv_bikes cyclist \\
-        --out work_dirs/real_video_grid
-    python tools/misc/real_video_sheets.py check --out work_dirs/real_video_check
+        --out work_dirs/rv_grid
+    python tools/misc/real_video_sheets.py check --out work_dirs/rv_check
 
 Needs the frames of ``tools/misc/prepare_real_video.py`` (``--data-root``).
 """
