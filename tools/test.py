@@ -142,7 +142,8 @@ def main() -> None:
 
     # A checkpoint of another model loads "successfully" with every key
     # missing; refuse it here with a message that names the file.
-    check_checkpoint_matches(runner.model, args.checkpoint)
+    check_checkpoint_matches(
+        runner.model, args.checkpoint, config_name=args.config)
 
     if args.out is not None:
         runner.test_evaluator.metrics.append(

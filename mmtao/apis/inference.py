@@ -70,7 +70,8 @@ def init_tracker(config: ConfigLike,
     model_cfg.get('backbone', {}).pop('init_cfg', None)
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        check_checkpoint_matches(model, checkpoint)
+        check_checkpoint_matches(
+            model, checkpoint, config_name=getattr(config, 'filename', None))
         load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     model.cfg = config
     model.to(device)
