@@ -320,6 +320,9 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             instances.append(
                 dict(bbox=bbox.tolist(), bbox_label=0, ignore_flag=0))
         mask_paths = ann['mask_paths']
+        extra = {}
+        if 'bboxes_xywh' in ann:  # the file's x,y,w,h (VOT-LT metric)
+            extra['gt_bbox_xywh'] = ann['bboxes_xywh'][frame_idx]
         return dict(
             img_path=self.frame_path(record, frame_idx),
             frame_id=frame_idx,
@@ -329,7 +332,8 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             gt_bbox_ori=bbox,
             visible=bool(ann['visible'][frame_idx]),
             instances=instances,
-            mask_path=mask_paths[frame_idx] if mask_paths else None)
+            mask_path=mask_paths[frame_idx] if mask_paths else None,
+            **extra)
 
     def get_data_info(self, idx: int) -> dict:
         """Train mode: the whole video ``idx``; test mode: frame ``idx``."""
