@@ -48,7 +48,7 @@ class PackSOTInputs(PackDetInputs):
                                     'video_length', 'seq_name', 'gt_bbox_ori',
                                     'visible', 'mask_path', 'annotated',
                                     'frame_num', 'gt_bbox_xywh', 'ann_png',
-                                    'video_num_objects')
+                                    'video_num_objects', 'cover_visible')
     ) -> None:
         super().__init__(meta_keys=meta_keys)
 
