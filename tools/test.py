@@ -16,15 +16,17 @@ from mmtao.utils.cli import run_cli, silence_known_warnings  # noqa: E402
 
 silence_known_warnings()  # before mmengine is imported
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmtao.utils import (check_checkpoint_matches,  # noqa: E402
                          register_all_modules, setup_allocator,
                          setup_num_threads)
-from mmtao.utils.config_options import merge_cfg_options  # noqa: E402
+from mmtao.utils.config_options import (  # noqa: E402
+    CfgOptionsAction, merge_cfg_options)
 from mmtao.utils.dist import init_cpu_dist, shutdown_dist  # noqa: E402
+from mmtao.utils.run_lock import RunLock  # noqa: E402
 from mmtao.utils.video_io import ensure_writable_dir  # noqa: E402
 from mmtao.utils.worker_lifetime import \
     install_worker_exit_with_parent  # noqa: E402
@@ -53,7 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override settings of the config, key=value pairs, e.g. '
         'test_dataloader.dataset.data_root=DIR, or data_root=DIR to move '
         'every path the config derives from it; keys that are not in the '
@@ -130,6 +132,13 @@ def main() -> None:
         cfg = trigger_visualization_hook(cfg, args)
 
     ensure_writable_dir(cfg.work_dir)
+    # two runs sharing a work dir would mix their logs and result files
+    lock = None
+    if os.environ.get('RANK', os.environ.get('LOCAL_RANK', '0')) == '0':
+        lock = RunLock(
+            osp.join(cfg.work_dir, '.tools_test.lock'),
+            f'--work-dir {cfg.work_dir}',
+            'give each tools/test.py run its own --work-dir')
     # CPU-only DDP (gloo): mmengine's own init needs CUDA
     init_cpu_dist(args.launcher, cfg)
     # DataLoader workers die with this process, even on kill -9
@@ -142,13 +151,23 @@ def main() -> None:
 
     # A checkpoint of another model loads "successfully" with every key
     # missing; refuse it here with a message that names the file.
-    check_checkpoint_matches(runner.model, args.checkpoint)
+    check_checkpoint_matches(
+        runner.model, args.checkpoint, config_name=args.config)
+
+    # A bad annotation line in the last video must stop the run before the
+    # first frame is tracked, not inside a worker hours later.
+    dataset = runner.test_loop.dataloader.dataset
+    if hasattr(dataset, 'check_annotations'):
+        print(f'checked the annotations of {dataset.check_annotations()} '
+              'videos', flush=True)
 
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             _dump_metric(out_file_path=args.out))
 
     runner.test()
+    if lock is not None:
+        lock.release()
 
 
 def _dump_metric(out_file_path: str):

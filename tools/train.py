@@ -16,13 +16,14 @@ from mmtao.utils.cli import run_cli, silence_known_warnings  # noqa: E402
 
 silence_known_warnings()  # before mmengine is imported
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmtao.utils import register_all_modules  # noqa: E402
+from mmtao.utils import (load_checkpoint_file,  # noqa: E402
+                         register_all_modules)
 from mmtao.utils.config_options import (  # noqa: E402
-    drop_unscheduled_validation, merge_cfg_options)
+    CfgOptionsAction, drop_unscheduled_validation, merge_cfg_options)
 from mmtao.utils.dist import init_cpu_dist, shutdown_dist  # noqa: E402
 from mmtao.utils.video_io import ensure_writable_dir  # noqa: E402
 from mmtao.utils.worker_lifetime import \
@@ -52,7 +53,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override settings of the config, key=value pairs, e.g. '
         'train_cfg.max_iters=10 or key="[a,b]" for lists. A top-level '
         '*_root (data_root=DIR) also moves the paths the config derives '
@@ -127,6 +128,9 @@ def main() -> Runner:
         if not osp.isfile(args.resume):
             raise FileNotFoundError(
                 f'--resume checkpoint not found: {args.resume}')
+        # a damaged or diverged checkpoint: one line naming it, not
+        # mmengine's zip-reader traceback
+        load_checkpoint_file(args.resume)
         cfg.resume = True
         cfg.load_from = args.resume
 

@@ -70,7 +70,8 @@ def init_tracker(config: ConfigLike,
     model_cfg.get('backbone', {}).pop('init_cfg', None)
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        check_checkpoint_matches(model, checkpoint)
+        check_checkpoint_matches(
+            model, checkpoint, config_name=getattr(config, 'filename', None))
         load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     model.cfg = config
     model.to(device)
@@ -172,7 +173,8 @@ class SOTInferencer:
             DetDataSample: ``pred_track_instances`` = the given boxes.
         """
         self.check_frame(img)
-        as_boxes(bboxes)  # refuse bad boxes before the backbone pass
+        # refuse bad boxes (also a centre off the frame) before the backbone
+        as_boxes(bboxes, img_shape=img.shape[:2])
         self.frame_id = 0
         inputs, meta = self._prepare(img)
         pred = self.tracker.init(self.model, inputs, meta, bboxes)
@@ -198,6 +200,7 @@ class SOTInferencer:
         if self.frame_id < 0:
             raise RuntimeError('call init(first_frame, bboxes) before '
                                'add_objects')
+        as_boxes(bboxes, 'added bboxes', self.tracker.frame_shape)
         pred = self.tracker.add_objects(self.model, bboxes)
         return self._sample(self.tracker._meta, pred)
 
@@ -221,8 +224,12 @@ class SOTInferencer:
             raise RuntimeError('call init(first_frame, bboxes) before track')
         self.check_frame(img)
         self.frame_id += 1
-        inputs, meta = self._prepare(img)
-        pred = self.tracker.track(self.model, inputs, meta)
+        try:
+            inputs, meta = self._prepare(img)
+            pred = self.tracker.track(self.model, inputs, meta)
+        except BaseException:
+            self.frame_id -= 1  # a refused frame is not a frame of the track
+            raise
         return self._sample(meta, pred)
 
     def _sample(self, meta: dict, pred: InstanceData) -> DetDataSample:

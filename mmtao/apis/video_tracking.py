@@ -12,11 +12,12 @@ the browser demo. Three pieces, usable alone or through
 - :func:`iter_tracks` runs an :class:`SOTInferencer` over the frames
   (``init`` on the first, ``track`` on the rest), decoding the next frames in
   a background thread while the model runs.
-- :class:`TrackOutputWriter` writes as it goes: the drawn mp4 (encoded in a
-  background thread), ``NAME_track.txt`` with one ``frame,object,x,y,w,h,
-  score`` line per object and frame (flushed every frame) and a contact
-  sheet PNG of up to six frames. After any stop (bad frame, exception,
-  Ctrl-C) ``close()`` leaves every file valid up to the last tracked frame.
+- :class:`~mmtao.apis.track_output_writer.TrackOutputWriter` writes as it
+  goes: the drawn mp4 (encoded in a background thread),
+  ``NAME_track.txt`` with one ``frame,object,x,y,w,h,score`` line per
+  object and frame (flushed every frame) and a contact sheet PNG of up to
+  six frames. After any stop (bad frame, exception, Ctrl-C, full disk)
+  ``close()`` leaves every file valid up to the last tracked frame.
 
 Example::
 
@@ -30,8 +31,6 @@ Example::
 """
 import os
 import os.path as osp
-import queue
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import (Callable, Dict, Iterator, List, NamedTuple, Optional,
@@ -40,17 +39,15 @@ from typing import (Callable, Dict, Iterator, List, NamedTuple, Optional,
 import numpy as np
 from mmdet.structures import DetDataSample
 
-from mmtao.utils.video_io import (FrameError, FrameReader, Mp4Writer,
-                                  ensure_writable_dir)
-from mmtao.visualization import draw_tracks
+from mmtao.utils.allocator import TRIM_EVERY, release_free_memory
+from mmtao.utils.video_io import FrameError, FrameReader, OutputError
 from .inference import SOTInferencer
+from .prefetch import Prefetcher
+from .track_output_writer import SHEET_FRAMES, TrackOutputWriter
 
 #: ``progress(frames_done, total_frames, fps)``: called after every frame;
 #: ``fps`` is the end-to-end rate so far (0.0 until a frame was tracked).
 ProgressCallback = Callable[[int, int, float], None]
-
-TRACK_HEADER = 'frame,object,x,y,w,h,score'
-SHEET_FRAMES = 6
 
 
 class TrackedFrame(NamedTuple):
@@ -105,60 +102,11 @@ class VideoTrackSummary:
         return float(tracked.mean()) if tracked.size else None
 
 
-class _Prefetch:
-    """Iterate ``iterable`` in a daemon thread, ``size`` items ahead.
-
-    An exception raised by the iterable is re-raised by ``__next__`` at the
-    position where it happened.
-    """
-    _END = object()
-
-    def __init__(self, iterable, size: int = 4) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=size)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(iterable, ), daemon=True)
-        self._thread.start()
-
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def _run(self, iterable) -> None:
-        try:
-            for item in iterable:
-                if not self._put((True, item)):
-                    return
-        except BaseException as e:  # handed to the consumer
-            self._put((False, e))
-            return
-        self._put((True, self._END))
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        ok, item = self._queue.get()
-        if not ok:
-            raise item
-        if item is self._END:
-            raise StopIteration
-        return item
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
 def iter_tracks(inferencer: SOTInferencer,
                 frames: Union[FrameReader, Sequence[np.ndarray]],
                 bboxes: Union[Sequence[Sequence[float]], np.ndarray],
-                prefetch: int = 4) -> Iterator[TrackedFrame]:
+                prefetch: int = 4,
+                trim_every: int = TRIM_EVERY) -> Iterator[TrackedFrame]:
     """Initialise on the first frame, track through the rest.
 
     Args:
@@ -170,6 +118,11 @@ def iter_tracks(inferencer: SOTInferencer,
         bboxes: (K, 4) xyxy boxes of the objects in the first frame.
         prefetch (int): Frames decoded ahead in a background thread.
             Defaults to 4.
+        trim_every (int): Return the allocator's free pages to the system
+            every this many frames (:func:`mmtao.utils.release_free_memory`;
+            0 never). Without it glibc kept the freed frame buffers and RSS
+            grew by ~0.7 MiB a frame at 768x576. Defaults to
+            ``TRIM_EVERY`` (50).
 
     Yields:
         TrackedFrame: index, frame, result and model time of every frame.
@@ -178,11 +131,17 @@ def iter_tracks(inferencer: SOTInferencer,
         FrameError: A frame cannot be decoded or has another size; the
             frames before it have been yielded.
     """
+    if isinstance(frames, (str, bytes)) or not hasattr(frames, '__iter__'):
+        raise TypeError('frames must be a FrameReader or a sequence of BGR '
+                        f'arrays, got {type(frames).__name__} (use '
+                        'track_video for a path)')
     source = frames.indexed() if isinstance(frames, FrameReader) \
         else enumerate(frames)
-    stream = _Prefetch(source, prefetch)
+    stream = Prefetcher(source, prefetch)
     try:
         for i, (index, frame) in enumerate(stream):
+            if trim_every and i and i % trim_every == 0:
+                release_free_memory()
             t0 = time.perf_counter()
             result = inferencer.init(frame, bboxes) if i == 0 \
                 else inferencer.track(frame)
@@ -190,136 +149,6 @@ def iter_tracks(inferencer: SOTInferencer,
                                time.perf_counter() - t0)
     finally:
         stream.close()
-
-
-class TrackOutputWriter:
-    """Write the tracked video, the track text and a contact sheet as
-    frames arrive, so that a run stopped at any frame leaves valid files.
-
-    Files, in ``out_dir``: ``NAME_tracked.mp4`` (H.264, drawn frames),
-    ``NAME_track.txt`` (``frame,object,x,y,w,h,score`` with the source frame
-    index; flushed after every frame) and ``NAME_tracked.png`` (up to six
-    drawn frames side by side, one every ``sheet_every`` frames, rewritten
-    when a frame joins it). Drawing and encoding run in a background thread.
-
-    Args:
-        out_dir (str): Output folder, created if needed.
-        name (str): File name stem.
-        fps (float): Frame rate of the mp4. Defaults to 25.
-        sheet_every (int): Take every n-th written frame into the contact
-            sheet. Defaults to 1.
-
-    Raises:
-        PermissionError: ``permission denied: OUT_DIR``.
-    """
-
-    def __init__(self,
-                 out_dir: str,
-                 name: str,
-                 fps: float = 25.0,
-                 sheet_every: int = 1) -> None:
-        ensure_writable_dir(out_dir)
-        self.paths = dict(
-            video=osp.join(out_dir, f'{name}_tracked.mp4'),
-            track=osp.join(out_dir, f'{name}_track.txt'),
-            sheet=osp.join(out_dir, f'{name}_tracked.png'))
-        self.sheet_every = max(int(sheet_every), 1)
-        self._fps = fps
-        self._txt = open(self.paths['track'], 'w')
-        self._txt.write(TRACK_HEADER + '\n')
-        self._txt.flush()
-        self._mp4: Optional[Mp4Writer] = None
-        self._sheet: List[np.ndarray] = []
-        self._count = 0
-        self._rows = 0
-        self._error: Optional[BaseException] = None
-        self._queue: queue.Queue = queue.Queue(maxsize=8)
-        self._thread = threading.Thread(target=self._encode, daemon=True)
-        self._thread.start()
-
-    def write(self, index: int, frame: np.ndarray,
-              result: DetDataSample) -> None:
-        """Add one frame: its track lines now, the drawn frame soon.
-
-        Args:
-            index (int): Source frame index (first column of the txt).
-            frame (np.ndarray): BGR frame (H, W, 3) uint8.
-            result (DetDataSample): Output of ``init``/``track``.
-        """
-        self._raise_encoder_error()
-        pred = result.pred_track_instances
-        bboxes = pred.bboxes.cpu().numpy()
-        scores = pred.scores.cpu().numpy()
-        masks = pred.masks.cpu().numpy() if 'masks' in pred else None
-        self._txt.write(''.join(
-            f'{index},{k},{x1:.2f},{y1:.2f},{x2 - x1:.2f},{y2 - y1:.2f},'
-            f'{float(s):.4f}\n'
-            for k, ((x1, y1, x2, y2), s) in enumerate(
-                zip(bboxes.tolist(), scores))))
-        self._txt.flush()
-        self._rows += 1
-        self._put((frame, bboxes, scores, masks))
-
-    def _put(self, item) -> None:
-        while True:
-            try:
-                self._queue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                self._raise_encoder_error()
-
-    def _raise_encoder_error(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def _encode(self) -> None:
-        import cv2
-        while True:
-            item = self._queue.get()
-            if item is None or self._error is not None:
-                if item is None:
-                    return
-                continue
-            try:
-                frame, bboxes, scores, masks = item
-                drawn = draw_tracks(frame, bboxes, scores, masks)
-                if self._mp4 is None:
-                    self._mp4 = Mp4Writer(self.paths['video'], fps=self._fps)
-                self._mp4.write(drawn)
-                if self._count % self.sheet_every == 0 \
-                        and len(self._sheet) < SHEET_FRAMES:
-                    self._sheet.append(drawn)
-                    cv2.imwrite(self.paths['sheet'],
-                                np.concatenate(self._sheet, axis=1))
-                self._count += 1
-            except BaseException as e:  # re-raised in the caller's thread
-                self._error = e
-
-    def close(self) -> Dict[str, str]:
-        """Finish all files (waits for the encoder).
-
-        Returns:
-            dict: ``{'video'|'track'|'sheet': path}`` of the files holding
-            at least one frame.
-        """
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if self._mp4 is not None:
-            self._mp4.close()
-            self._mp4 = None
-        if not self._txt.closed:
-            self._txt.close()
-        if self._rows == 0 and osp.isfile(self.paths['track']):
-            os.remove(self.paths['track'])  # header only: no frame tracked
-        self._raise_encoder_error()
-        return {k: p for k, p in self.paths.items() if osp.isfile(p)}
-
-    def __enter__(self) -> 'TrackOutputWriter':
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def track_video(inferencer: SOTInferencer,
@@ -355,9 +184,20 @@ def track_video(inferencer: SOTInferencer,
             files hold every frame before it, and the exception's
             ``summary`` attribute holds the :class:`VideoTrackSummary` so
             far.
+        OutputError: an output file could not be written (full disk);
+            ``summary`` is attached as above, ``summary.outputs`` names the
+            files kept.
+        OutputInUseError: another run is writing the same files.
         FileNotFoundError, ValueError, PermissionError: bad ``source``,
             ``start_frame``/``max_frames`` or unwritable ``out_dir``.
+        TypeError: ``source`` is neither a path nor a FrameReader.
     """
+    if not isinstance(source, (str, FrameReader, os.PathLike)):
+        raise TypeError('source must be a video path, a frame folder or a '
+                        f'FrameReader, got {type(source).__name__} (use '
+                        'iter_tracks for a list of frames)')
+    if not isinstance(source, FrameReader):
+        source = os.fspath(source)
     reader = source if isinstance(source, FrameReader) else FrameReader(
         source, max_frames=max_frames, start_frame=start_frame)
     if name is None:
@@ -388,11 +228,15 @@ def track_video(inferencer: SOTInferencer,
                 n = len(summary.frame_indices) - 1
                 elapsed = time.perf_counter() - t_first
                 progress(n + 1, total, n / elapsed if n else 0.0)
-    except FrameError as e:
+    except (FrameError, OutputError) as e:
         error = e
     finally:
         if writer is not None:
-            summary.outputs = writer.close()
+            try:
+                writer.close()
+            except OutputError as e:
+                error = error or e
+            summary.outputs = writer.outputs
     n_tracked = len(summary.frame_indices) - 1
     if n_tracked > 0:
         summary.model_fps = n_tracked / max(model_time, 1e-9)

@@ -215,6 +215,26 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             for k, v in ann.items()
         }
 
+    def check_annotations(self) -> int:
+        """Parse and check the annotations (and, with ``check_frames``, the
+        frame files) of every video now.
+
+        The loaders check a video when it is first read, which in a test run
+        is inside a DataLoader worker after every video before it has been
+        tracked: a bad line in the last video threw the whole run away.
+        ``tools/test.py`` calls this before the run.
+
+        Returns:
+            int: The number of videos checked.
+
+        Raises:
+            ValueError, FileNotFoundError: the first bad annotation or
+                missing file, named as the per-video check names it.
+        """
+        for video_idx in range(self.num_videos):
+            self.get_ann_infos_by_video(video_idx)
+        return self.num_videos
+
     def _load_and_check(self, video_idx: int) -> dict:
         record = self._record(video_idx)
         n = self.get_len_per_video(video_idx)
@@ -300,6 +320,9 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             instances.append(
                 dict(bbox=bbox.tolist(), bbox_label=0, ignore_flag=0))
         mask_paths = ann['mask_paths']
+        extra = {}
+        if 'bboxes_xywh' in ann:  # the file's x,y,w,h (VOT-LT metric)
+            extra['gt_bbox_xywh'] = ann['bboxes_xywh'][frame_idx]
         return dict(
             img_path=self.frame_path(record, frame_idx),
             frame_id=frame_idx,
@@ -309,7 +332,8 @@ class BaseSOTDataset(BaseDataset, metaclass=ABCMeta):
             gt_bbox_ori=bbox,
             visible=bool(ann['visible'][frame_idx]),
             instances=instances,
-            mask_path=mask_paths[frame_idx] if mask_paths else None)
+            mask_path=mask_paths[frame_idx] if mask_paths else None,
+            **extra)
 
     def get_data_info(self, idx: int) -> dict:
         """Train mode: the whole video ``idx``; test mode: frame ``idx``."""

@@ -69,6 +69,9 @@ class DAVISDataset(BaseVOSDataset):
                     f'missing annotation {osp.join(ann_dir, frames[0][:-4])}'
                     '.png of the first frame')
             first = read_palette_png(osp.join(ann_dir, ann_names[0]))
+            # the official evaluation scores objects 1..max id of frame 0,
+            # also an id missing there (a gap): DAVISMetric needs the count
+            num_objects = int(first[first != 255].max(initial=0))
             for obj_id in np.unique(first):
                 if obj_id in (0, 255):
                     continue
@@ -81,5 +84,19 @@ class DAVISDataset(BaseVOSDataset):
                         frame_names=frames,
                         ann_dir=ann_dir,
                         ann_names=ann_names,
+                        video_num_objects=num_objects,
                         video_length=len(frames)))
         return records
+
+    def get_frame_info(self, video_idx: int, frame_idx: int) -> dict:
+        """The test-mode item (see :class:`BaseSOTDataset`) plus
+        ``ann_png`` (the frame's annotation PNG, None if not annotated) and
+        ``video_num_objects`` (the largest object id of the video's first
+        annotation), which :class:`~mmtao.evaluation.DAVISMetric` needs to
+        score the ids of a gap as the official evaluation does."""
+        info = super().get_frame_info(video_idx, frame_idx)
+        record = self._record(video_idx)
+        name = record['ann_names'][frame_idx]
+        info['ann_png'] = osp.join(record['ann_dir'], name) if name else None
+        info['video_num_objects'] = record['video_num_objects']
+        return info

@@ -83,6 +83,17 @@ class GOT10kDataset(BaseSOTDataset):
                     start_frame_id=1))
         return records
 
+    def get_frame_info(self, video_idx: int, frame_idx: int) -> dict:
+        """The test-mode item (see :class:`BaseSOTDataset`) plus, when the
+        sequence has ``cover.label``, ``cover_visible``: the frames the
+        GOT-10k toolkit scores (``cover > 0``, whatever ``absence.label``
+        says), used by :class:`~mmtao.evaluation.GOT10kMetric`."""
+        info = super().get_frame_info(video_idx, frame_idx)
+        ann = self.get_ann_infos_by_video(video_idx)
+        if 'cover_visible' in ann:
+            info['cover_visible'] = bool(ann['cover_visible'][frame_idx])
+        return info
+
     def load_video_annotations(self, record: dict) -> dict:
         seq_dir, n = record['video_path'], record['video_length']
         gt_path = osp.join(seq_dir, 'groundtruth.txt')
@@ -117,6 +128,9 @@ class GOT10kDataset(BaseSOTDataset):
                 self._check_len(cover_path, cover, n)
                 visible &= cover > 0
                 ann['visible_ratio'] = (cover / 8.).astype(np.float32)
+                # the toolkit scores every frame with cover > 0, also one
+                # that absence.label marks absent (when its box is finite)
+                ann['cover_visible'] = (cover > 0) & np.isfinite(boxes).all(1)
             nan_rows = np.flatnonzero(np.isnan(boxes).any(1) & visible)
             if len(nan_rows):
                 # the toolkit would score NaN for the whole benchmark

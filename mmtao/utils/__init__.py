@@ -1,5 +1,5 @@
 # Copyright (c) mmtao contributors. All rights reserved.
-from .allocator import setup_allocator
+from .allocator import release_free_memory, setup_allocator
 from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, check_checkpoint_matches,
                          load_checkpoint_file,
                          register_checkpoint_safe_globals)
@@ -10,5 +10,5 @@ __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'check_checkpoint_matches',
     'load_checkpoint_file', 'register_checkpoint_safe_globals',
     'register_all_modules', 'default_num_threads', 'setup_num_threads',
-    'setup_allocator'
+    'setup_allocator', 'release_free_memory'
 ]

@@ -10,7 +10,11 @@ the few classes such checkpoints need are put on torch's allow-list; anything
 else in a pickle is still refused.
 """
 import builtins
-from typing import List
+import os
+import os.path as osp
+import re
+import zipfile
+from typing import List, Optional
 
 import numpy as np
 import torch
@@ -67,6 +71,7 @@ def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:
     """
     from mmengine.runner.checkpoint import _load_checkpoint
     register_checkpoint_safe_globals()
+    check_checkpoint_file(filename)
     try:
         checkpoint = _load_checkpoint(filename, map_location=map_location)
     except FileNotFoundError:
@@ -82,17 +87,75 @@ def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:
         raise ValueError(f'checkpoint {filename!r} holds a '
                          f'{type(checkpoint).__name__}, expected a dict '
                          'with a state_dict')
+    check_finite_weights(checkpoint.get('state_dict', checkpoint), filename)
     return checkpoint
+
+
+def check_checkpoint_file(filename: str) -> None:
+    """Refuse an empty local file or a torch zip archive whose members fail
+    their CRC-32 (torch's reader does not check them: a damaged file loads
+    with wrong weights). Other files and URIs are left to the loader.
+
+    Raises:
+        ValueError: naming the file and the damaged member.
+    """
+    if not osp.isfile(filename):
+        return
+    if os.path.getsize(filename) == 0:
+        raise ValueError(f'checkpoint {filename!r} is empty (0 bytes); '
+                         'expected a torch checkpoint')
+    if not zipfile.is_zipfile(filename):
+        return  # legacy (non-zip) torch format: no checksums to verify
+    try:
+        with zipfile.ZipFile(filename) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise ValueError(f'checkpoint {filename!r} is damaged: '
+                         f'{type(e).__name__}: {e}') from e
+    if bad is not None:
+        raise ValueError(
+            f'checkpoint {filename!r} is damaged: its member {bad!r} fails '
+            'its CRC check (the file was corrupted or partly overwritten); '
+            'use an intact copy')
+
+
+def check_finite_weights(state_dict: dict, filename: str) -> None:
+    """Refuse floating-point weights holding NaN or inf (what a diverged
+    training run saves), naming the file and the first such tensors."""
+    bad = [
+        k for k, v in state_dict.items()
+        if isinstance(v, torch.Tensor) and v.is_floating_point()
+        and not bool(torch.isfinite(v).all())
+    ]
+    if bad:
+        shown = ', '.join(bad[:3]) + (', ...' if len(bad) > 3 else '')
+        raise ValueError(
+            f'checkpoint {filename!r} has NaN or inf weights in {len(bad)} '
+            f'of its tensors ({shown}): it was saved from a diverged run; '
+            'use an earlier checkpoint')
+
+
+def checkpoint_config_name(checkpoint: dict) -> Optional[str]:
+    """The config a Runner checkpoint was trained with, from its meta
+    (``experiment_name`` without the ``_YYYYMMDD_HHMMSS`` suffix)."""
+    name = (checkpoint.get('meta') or {}).get('experiment_name')
+    if not isinstance(name, str):
+        return None
+    return re.sub(r'_\d{8}_\d{6}$', '', name)
 
 
 def check_checkpoint_matches(model: torch.nn.Module,
                              filename: str,
-                             min_fraction: float = 0.5) -> float:
+                             min_fraction: float = 0.5,
+                             config_name: Optional[str] = None) -> float:
     """Check that a checkpoint holds the weights of ``model``.
 
     mmengine's ``load_checkpoint`` is non-strict: a checkpoint of an
-    unrelated network "loads" with a warning and leaves the model random.
-    This raises instead, naming the file.
+    unrelated network "loads" with a warning and leaves the model random,
+    and a tensor of another shape (the six-class model's classifier in the
+    one-class model) is dropped with a warning. This raises instead, naming
+    the file, the config the checkpoint was trained with (from its meta)
+    and ``config_name``.
 
     Args:
         model (nn.Module): The model to be loaded (DDP wrappers are fine).
@@ -101,6 +164,7 @@ def check_checkpoint_matches(model: torch.nn.Module,
             be found in the checkpoint with equal shapes. Defaults to 0.5
             (a tracker loading a plain detector checkpoint finds ~all but its
             tracking layers).
+        config_name (str, optional): The model's config, for the message.
 
     Returns:
         float: The fraction of the model's tensors found.
@@ -116,11 +180,25 @@ def check_checkpoint_matches(model: torch.nn.Module,
     found = sum(1 for k, v in own.items() if k in state_dict
                 and getattr(state_dict[k], 'shape', None) == v.shape)
     fraction = found / max(len(own), 1)
+    target = f'config {config_name!r}' if config_name \
+        else f'the model {type(model).__name__}'
+    trained = checkpoint_config_name(checkpoint)
+    origin = f' (trained with {trained!r})' if trained else ''
     if fraction < min_fraction:
         raise ValueError(
-            f'checkpoint {filename!r} does not fit the model '
-            f'{type(model).__name__}: only {found} of its {len(own)} '
-            f'tensors are in the checkpoint with the same shape (expected at '
-            f'least {min_fraction:.0%}). Is it the checkpoint of another '
-            'model or config?')
+            f'checkpoint {filename!r}{origin} does not fit {target}: only '
+            f'{found} of its {len(own)} tensors are in the checkpoint with '
+            f'the same shape (expected at least {min_fraction:.0%}). Is it '
+            'the checkpoint of another model or config?')
+    differ = [(k, tuple(state_dict[k].shape), tuple(v.shape))
+              for k, v in own.items() if k in state_dict
+              and hasattr(state_dict[k], 'shape')
+              and tuple(state_dict[k].shape) != tuple(v.shape)]
+    if differ:
+        key, theirs, ours = differ[0]
+        raise ValueError(
+            f'checkpoint {filename!r}{origin} is of another config than '
+            f'{target}: {len(differ)} tensor(s) differ in shape, e.g. {key} '
+            f'{theirs} in the checkpoint vs {ours} in the model; pass the '
+            'config it was trained with')
     return fraction

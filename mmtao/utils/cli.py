@@ -11,9 +11,13 @@ import sys
 import warnings
 from typing import Callable, NoReturn, Optional, Sequence
 
-#: Exceptions that mean "the input is wrong", not "mmtao is broken".
+from .run_lock import OutputInUseError
+from .video_io import OutputError
+
+#: Exceptions that mean "the input is wrong" (or the disk is full), not
+#: "mmtao is broken".
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError,
-               PermissionError, ValueError)
+               PermissionError, ValueError, OutputError, OutputInUseError)
 
 
 def silence_known_warnings() -> None:

@@ -12,11 +12,27 @@ runs into are left to the tool:
   given on the command line is carried into every string of the config
   that started with the old root.
 """
+import argparse
 import difflib
 import sys
 from typing import Any, Dict, List, Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+
+
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` with a one-line argparse error for an item
+    that is not ``key=value`` (mmengine raises ``not enough values to
+    unpack``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values if isinstance(values, list) else [values]:
+            key = item.split('=', 1)[0]
+            if '=' not in item or not key:
+                raise argparse.ArgumentError(
+                    self, f'{item!r}: expected key=value, e.g. '
+                    'model.test_cfg.temporal=None or data_root=DIR')
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _lookup(node: Any, parts: List[str]):

@@ -1,16 +1,70 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 """Reading frames from a video file or an image folder, writing mp4.
 
-imageio (with imageio-ffmpeg's bundled ffmpeg) does the codec work; this
-module only gives both sources one interface and clear errors.
+imageio-ffmpeg's bundled ffmpeg does the codec work (any container ffmpeg
+reads, whatever the file's extension: ``.mts``, ``.ts``, ``.m4v``, ``.3gp``
+...); this module only gives both sources one interface and clear errors,
+and checks that what it writes was written (:class:`OutputError`).
 """
+import errno
 import os
 import os.path as osp
+import re
+import stat
+import subprocess
+import tempfile
 from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+class OutputError(OSError):
+    """An output file that could not be written completely (disk full, I/O
+    error, ffmpeg failed). The message names the file and the reason;
+    ``errno`` is set when known (28: no space left on device)."""
+
+    def __init__(self, code: Optional[int], message: str) -> None:
+        super().__init__(message)
+        self.errno = code
+
+
+def output_error(path: str, err: BaseException) -> OutputError:
+    """An :class:`OutputError` for ``path`` from an ``OSError`` (errno
+    28 reads "no space left on device")."""
+    reason = os.strerror(err.errno).lower() if getattr(
+        err, 'errno', None) else str(err) or type(err).__name__
+    return OutputError(getattr(err, 'errno', None) or errno.EIO,
+                       f'could not write {path}: {reason}')
+
+
+def write_image(path: str, image: np.ndarray) -> None:
+    """Encode ``image`` (BGR uint8) by its extension and replace ``path``
+    with it atomically: a failed write (disk full) leaves the previous file
+    as it was and raises :class:`OutputError`."""
+    import cv2
+    ok, data = cv2.imencode(osp.splitext(path)[1] or '.png', image)
+    if not ok:
+        raise OutputError(errno.EIO, f'could not write {path}: OpenCV '
+                          f'cannot encode a {image.shape} image as '
+                          f'{osp.splitext(path)[1]}')
+    tmp = f'{path}.{os.getpid()}.part'
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data.tobytes())
+        os.replace(tmp, path)
+    except OSError as e:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise output_error(path, e) from e
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders the numbers in a name by value:
+    ``frame2.jpg`` before ``frame10.jpg``."""
+    return [(0, int(t), t) if t.isdigit() else (1, 0, t.lower())
+            for t in re.split(r'(\d+)', name) if t]
 
 
 def ensure_writable_dir(path: str) -> str:
@@ -60,7 +114,11 @@ class FrameReader:
     """Frames of a video file (mp4, avi, ...) or of a folder of images.
 
     Frames come out as BGR uint8 arrays of shape (H, W, 3), the convention of
-    mmcv / mmdet pipelines. Folder frames are taken in sorted file-name order.
+    mmcv / mmdet pipelines. Folder frames are taken in natural order of
+    their names (the numbers in them by value: ``frame2`` before
+    ``frame10``). Videos are read by ffmpeg whatever their extension; a path
+    that is neither a regular file nor a folder (a named pipe, a device) is
+    refused, as ffmpeg would wait on it forever.
     Every frame must have the size of the first one read; a frame that cannot
     be decoded or has another size raises :class:`FrameError` when it is
     reached (the frames before it have been yielded).
@@ -86,15 +144,23 @@ class FrameReader:
         if not osp.exists(source):
             raise FileNotFoundError(f'video or frame folder not found: '
                                     f'{source!r}')
+        mode = os.stat(source).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            kind = 'a named pipe (FIFO)' if stat.S_ISFIFO(mode) else \
+                'a device or socket'
+            raise ValueError(f'{source!r} is {kind}, not a video file or '
+                             'a folder of frames')
         self.source = source
         self.max_frames = max_frames
         self.start_frame = start_frame
         self.is_folder = osp.isdir(source)
         self.fps = 25.0
         if self.is_folder:
-            self.frame_paths: List[str] = sorted(
-                osp.join(source, f) for f in os.listdir(source)
-                if f.lower().endswith(IMG_EXTENSIONS))
+            self.frame_paths: List[str] = [
+                osp.join(source, f) for f in sorted(
+                    os.listdir(source), key=natural_key)
+                if f.lower().endswith(IMG_EXTENSIONS)
+            ]
             if not self.frame_paths:
                 raise ValueError(f'frame folder {source!r} holds no images '
                                  f'(expected files ending in '
@@ -104,14 +170,40 @@ class FrameReader:
                     f'start frame {start_frame} is past the end of '
                     f'{source!r} ({len(self.frame_paths)} frames)')
         else:
-            import imageio.v3 as iio
+            gen = self._open_video()
             try:
-                meta = iio.immeta(source)
+                meta = next(gen)
             except Exception as e:
                 raise ValueError(f'cannot read video {source!r}: '
                                  f'{type(e).__name__}: '
                                  f'{str(e).splitlines()[0]}') from e
+            finally:
+                gen.close()
+            self._meta = meta
             self.fps = float(meta.get('fps') or 25.0)
+
+    def _open_video(self) -> Iterator:
+        """imageio-ffmpeg's frame generator (meta dict first, then frames
+        as BGR bytes), which does not pick a backend by the extension."""
+        import imageio_ffmpeg
+        return imageio_ffmpeg.read_frames(self.source, pix_fmt='bgr24')
+
+    def frame_size(self) -> Tuple[int, int]:
+        """``(width, height)`` of the frames (of frame ``start_frame`` for
+        a folder), read without decoding the video.
+
+        Raises:
+            FrameError: the folder's first frame cannot be decoded.
+        """
+        if not self.is_folder:
+            return tuple(self._meta['size'])
+        import cv2
+        path = self.frame_paths[self.start_frame]
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None or img.size == 0:
+            raise FrameError(self.start_frame, path,
+                             'could not be decoded as an image')
+        return img.shape[1], img.shape[0]
 
     def frame_path(self, index: int) -> str:
         """File holding frame ``index`` (the video itself for a video)."""
@@ -150,25 +242,29 @@ class FrameReader:
                                      'could not be decoded as an image')
                 yield index, img
             return
-        import imageio.v3 as iio
         index = -1
-        frames = iio.imiter(self.source)
-        while stop is None or index + 1 < stop:
-            try:
-                frame = next(frames)
-            except StopIteration:
-                break
-            except Exception as e:
-                raise FrameError(
-                    index + 1, self.source,
-                    f'could not be decoded ({type(e).__name__}: '
-                    f'{str(e).splitlines()[0] if str(e) else ""})') from e
-            index += 1
-            if index < self.start_frame:
-                continue
-            if frame.ndim == 2:
-                frame = np.repeat(frame[..., None], 3, axis=2)
-            yield index, np.ascontiguousarray(frame[..., :3][..., ::-1])
+        frames = self._open_video()
+        try:
+            w, h = next(frames)['size']
+            while stop is None or index + 1 < stop:
+                try:
+                    data = next(frames)
+                except StopIteration:
+                    break
+                except Exception as e:
+                    raise FrameError(
+                        index + 1, self.source,
+                        f'could not be decoded ({type(e).__name__}: '
+                        f'{str(e).splitlines()[0] if str(e) else ""})'
+                    ) from e
+                index += 1
+                if index < self.start_frame:
+                    continue
+                # a writable copy, as the frames of a folder
+                yield index, np.frombuffer(data, np.uint8).reshape(
+                    h, w, 3).copy()
+        finally:
+            frames.close()
         if index < self.start_frame:
             raise ValueError(f'start frame {self.start_frame} is past the '
                              f'end of {self.source!r} ({index + 1} frames)')
@@ -188,30 +284,96 @@ class FrameReader:
 class Mp4Writer:
     """Write BGR frames to an H.264 mp4 (yuv420p, plays everywhere).
 
+    Frames are piped to imageio-ffmpeg's bundled ffmpeg, whose exit status
+    is checked: a file ffmpeg could not finish (disk full, I/O error) raises
+    :class:`OutputError` naming it, from :meth:`write` or :meth:`close`, and
+    the unplayable file is removed. ffmpeg runs in its own session so that a
+    Ctrl-C reaches Python only and the file is finished on close.
+
     Args:
         path (str): Output file; its folder is created.
         fps (float): Frames per second. Defaults to 25.
     """
 
     def __init__(self, path: str, fps: float = 25.0) -> None:
-        import imageio
         ensure_writable_dir(osp.dirname(osp.abspath(path)))
         self.path = path
-        # macro_block_size=2: keep odd-free sizes as they are (yuv420p needs
-        # even sizes; imageio pads to a multiple of this)
-        self._writer = imageio.get_writer(
-            path,
-            fps=fps,
-            codec='libx264',
-            pixelformat='yuv420p',
-            macro_block_size=2,
-            ffmpeg_log_level='error')
+        self.fps = fps
+        self.num_frames = 0
+        self._proc: Optional[subprocess.Popen] = None
+        self._log = None
+        self._size: Optional[Tuple[int, int]] = None
+
+    def _start(self, width: int, height: int) -> None:
+        import imageio_ffmpeg
+        self._size = (width, height)
+        self._log = tempfile.TemporaryFile()
+        cmd = [
+            imageio_ffmpeg.get_ffmpeg_exe(), '-y', '-v', 'error', '-f',
+            'rawvideo', '-pix_fmt', 'bgr24', '-s', f'{width}x{height}', '-r',
+            f'{self.fps:g}', '-i', '-', '-an', '-c:v', 'libx264', '-pix_fmt',
+            'yuv420p',
+            # yuv420p needs even sizes: pad an odd edge by one pixel
+            '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2', self.path
+        ]
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            start_new_session=True)
 
     def write(self, frame_bgr: np.ndarray) -> None:
-        self._writer.append_data(np.ascontiguousarray(frame_bgr[..., ::-1]))
+        """Append one BGR uint8 frame (H, W, 3), the size of the first."""
+        h, w = frame_bgr.shape[:2]
+        if self._proc is None:
+            self._start(w, h)
+        elif (w, h) != self._size:
+            raise ValueError(f'{self.path}: frame of {w}x{h}, expected '
+                             f'{self._size[0]}x{self._size[1]}')
+        try:
+            self._proc.stdin.write(
+                np.ascontiguousarray(frame_bgr, np.uint8).data)
+        except (BrokenPipeError, OSError) as e:
+            raise self._failure(e) from e
+        self.num_frames += 1
+
+    def _failure(self, err: Optional[BaseException] = None) -> OutputError:
+        """Stop ffmpeg, remove the unfinished file, describe the failure."""
+        proc, self._proc = self._proc, None
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        code = proc.wait()
+        self._log.seek(0)
+        lines = self._log.read().decode(errors='replace').strip()
+        self._log.close()
+        last = lines.splitlines()[-1] if lines else ''
+        if osp.exists(self.path):
+            os.remove(self.path)
+        reason = 'no space left on device' if (
+            'No space left' in lines
+            or getattr(err, 'errno', None) == errno.ENOSPC) else \
+            (last or (str(err) if err else 'unknown error'))
+        return OutputError(
+            errno.ENOSPC if 'space' in reason else errno.EIO,
+            f'could not write {self.path}: {reason} (ffmpeg exit status '
+            f'{code}); the unfinished video was removed')
 
     def close(self) -> None:
-        self._writer.close()
+        """Finish the file; raises :class:`OutputError` if ffmpeg failed.
+        No file is written when no frame was given."""
+        if self._proc is None:
+            return
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        if self._proc.wait() != 0:
+            raise self._failure()
+        self._proc = None
+        self._log.close()
 
     def __enter__(self) -> 'Mp4Writer':
         return self

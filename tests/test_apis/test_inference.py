@@ -171,6 +171,37 @@ def test_add_objects_reuses_the_last_frame(model):
         SOTInferencer(model).add_objects(boxes)
 
 
+@pytest.mark.parametrize('box', [
+    [140, 100, 1000, 1000],  # only a 20x20 corner inside the 160x120 frame
+    [0, 0, 1e30, 1e30],
+    [-50, 10, -10, 50],
+])
+def test_box_centred_off_the_frame_is_refused(model, box):
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    assert not (0 <= cx < 160 and 0 <= cy < 120)  # the premise
+    with pytest.raises(ValueError, match=r'centre .* outside the image'):
+        SOTInferencer(model).init(_frame(), [box])
+    inferencer = SOTInferencer(model)
+    inferencer.init(_frame(), [[10, 20, 50, 70]])
+    with pytest.raises(ValueError, match=r'added bboxes.*centre'):
+        inferencer.add_objects([box])
+    assert inferencer.num_objects == 1
+    # partly outside with the centre inside is still a valid box
+    inferencer.add_objects([[-20, -20, 60, 60]])
+    assert inferencer.num_objects == 2
+
+
+def test_refused_frame_does_not_advance_frame_id(model):
+    inferencer = SOTInferencer(model)
+    assert inferencer.init(_frame(), [[10, 20, 50, 70]]).frame_id == 0
+    assert inferencer.track(_frame(1)).frame_id == 1
+    with pytest.raises(ValueError, match='frame 2 is 200x100'):
+        inferencer.track(_frame(2, h=100, w=200))
+    with pytest.raises(ValueError, match='BGR uint8'):
+        inferencer.track(np.zeros((120, 160), np.uint8))
+    assert inferencer.track(_frame(3)).frame_id == 2
+
+
 def test_track_before_init(model):
     with pytest.raises(RuntimeError, match='init'):
         SOTInferencer(model).track(_frame())

@@ -212,3 +212,41 @@ def test_nan_without_labels_is_an_error(tmp_path):
     ds = _one_seq(str(tmp_path), ['1,2,3,4', 'nan,nan,nan,nan', '1,2,3,4'])
     with pytest.raises(ValueError, match=r'groundtruth.txt:2: NaN box'):
         ds.get_ann_infos_by_video(0)
+
+
+def test_metric_scores_absent_frames_with_cover_as_the_toolkit(tmp_path):
+    """GOT-10k toolkit: ``ious[covers > 0]``, whatever absence.label says.
+    Frame 2 is marked absent but has cover 3: scored (IoU 0.5); frame 3
+    has cover 0: not scored. AO = (1 + 0.5) / 2, where dropping absent
+    frames gave 1."""
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+
+    from mmtao.registry import METRICS
+    root = str(tmp_path / 'val')
+    write_got10k_seq(root, 's', ['0,0,10,10'] * 4, absence=[0, 0, 1, 0],
+                     cover=[8, 8, 3, 0])
+    with open(osp.join(root, 'list.txt'), 'w') as f:
+        f.write('s\n')
+    ds = GOT10kDataset(data_root=root, test_mode=True, pipeline=[])
+    assert [ds[i]['visible'] for i in range(4)] == [True, True, False, False]
+    assert [ds[i]['cover_visible'] for i in range(4)] == [
+        True, True, True, False]
+    preds = [[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 5], [20, 20, 30, 30]]
+    samples = []
+    for i in range(4):
+        item = ds[i]
+        sample = DetDataSample(metainfo=dict(
+            {k: item[k] for k in ('video_id', 'frame_id', 'video_length',
+                                  'seq_name', 'gt_bbox_ori', 'visible',
+                                  'cover_visible')},
+            ori_shape=(30, 40), img_shape=(30, 40)))
+        sample.pred_track_instances = InstanceData(
+            bboxes=torch.tensor([preds[i]], dtype=torch.float32),
+            scores=torch.ones(1))
+        samples.append(sample.to_dict())
+    metric = METRICS.build(
+        dict(type='GOT10kMetric', outfile_prefix=str(tmp_path / 'out')))
+    metric.process({}, samples)
+    assert metric.evaluate(4)['got10k/AO'] == pytest.approx(0.75)

@@ -112,3 +112,53 @@ def test_youtube_vos_late_objects_and_sparse_annotations(tmp_path):
     write_text(osp.join(root, 'train', 'meta.json'), '{"videos": [')
     with pytest.raises(ValueError, match=r'meta.json: invalid JSON'):
         YouTubeVOSDataset(data_root=root, pipeline=[])
+
+
+def test_davis_gap_in_first_frame_ids_is_scored_as_official(tmp_path):
+    """Frame 0 holds objects 1 and 3 (no 2); object 2 appears in frame 1.
+    The official evaluation scores objects 1..max id of frame 0 = 1, 2, 3
+    on frames 1..T-2. Tracks 1 and 3 perfect (J = 1); object 2 untracked:
+    J = 0 on frame 1 (missed) and 1 on frame 2 (both empty): J-Mean
+    (1 + 0.5 + 1) / 3, where scoring the tracked objects only gave 1."""
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+
+    from mmtao.registry import METRICS
+    root = str(tmp_path / 'davis')
+    shape = (12, 16)
+    write_frames(osp.join(root, 'JPEGImages', '480p', 'cat'),
+                 [f'{i:05d}.jpg' for i in range(4)], size=(16, 12))
+    ann = osp.join(root, 'Annotations', '480p', 'cat')
+    rects = [{1: (0, 0, 4, 4), 3: (10, 6, 14, 10)},
+             {1: (0, 0, 4, 4), 2: (5, 0, 9, 4), 3: (10, 6, 14, 10)},
+             {1: (0, 0, 4, 4), 3: (10, 6, 14, 10)},
+             {1: (0, 0, 4, 4), 3: (10, 6, 14, 10)}]
+    ids = [_palette_png(osp.join(ann, f'{t:05d}.png'), shape, r)
+           for t, r in enumerate(rects)]
+    write_text(osp.join(root, 'ImageSets', '2017', 'val.txt'), 'cat\n')
+    ds = DAVISDataset(data_root=root, test_mode=True, pipeline=[])
+    assert len(ds) == 8  # sequences cat_1 and cat_3 only
+    assert ds[0]['video_num_objects'] == 3
+    assert ds[1]['ann_png'] == osp.join(ann, '00001.png')
+    samples = []
+    for i in range(len(ds)):
+        item = ds[i]
+        oid = int(item['seq_name'].rsplit('_', 1)[1])
+        sample = DetDataSample(metainfo=dict(
+            {k: item[k] for k in ('video_id', 'frame_id', 'video_length',
+                                  'seq_name', 'gt_bbox_ori', 'visible',
+                                  'mask_path', 'ann_png',
+                                  'video_num_objects')},
+            ori_shape=shape, img_shape=shape))
+        sample.pred_track_instances = InstanceData(
+            bboxes=torch.tensor([[0., 0., 4., 4.]]),
+            scores=torch.ones(1),
+            masks=torch.from_numpy(ids[item['frame_id']] == oid)[None])
+        samples.append(sample.to_dict())
+    metric = METRICS.build(dict(type='DAVISMetric', object_from_seq_name=True,
+                                outfile_prefix=str(tmp_path / 'out')))
+    metric.dataset_meta = {}
+    metric.process({}, samples)
+    res = metric.evaluate(len(samples))
+    assert res['davis/J-Mean'] == pytest.approx(2.5 / 3)

@@ -151,3 +151,67 @@ def test_empty_arrays_and_history_buffer_load(tmp_path):
     finally:
         torch.serialization.clear_safe_globals()
         register_checkpoint_safe_globals()
+
+
+def _saved(tmp_path, name, state_dict, meta=None):
+    path = str(tmp_path / name)
+    torch.save(dict(state_dict=state_dict, meta=meta or {}), path)
+    return path
+
+
+def test_damaged_checkpoint_is_refused_naming_the_member(tmp_path):
+    """Bytes flipped inside a tensor's data: torch's reader loads it with
+    wrong weights; the zip CRC-32 (zipfile's reference check) catches it."""
+    import zipfile
+    weights = torch.arange(4096, dtype=torch.float32)
+    path = _saved(tmp_path, 'flipped.pth', dict(w=weights))
+    data = bytearray(open(path, 'rb').read())
+    start = data.index(weights[1000:1004].numpy().tobytes())
+    data[start:start + 64] = bytes(b ^ 0xFF for b in data[start:start + 64])
+    open(path, 'wb').write(bytes(data))
+    # the premise: the file still loads, with other numbers
+    loaded = torch.load(path, weights_only=True)['state_dict']['w']
+    assert not torch.equal(loaded, weights)
+    bad = zipfile.ZipFile(path).testzip()
+    assert bad is not None
+    with pytest.raises(ValueError,
+                       match=f"flipped.pth' is damaged.*{bad}.*CRC"):
+        load_checkpoint_file(path)
+
+
+def test_empty_file_is_refused(tmp_path):
+    path = tmp_path / 'empty.pth'
+    path.write_bytes(b'')
+    with pytest.raises(ValueError, match=r"empty.pth' is empty \(0 bytes\)"):
+        load_checkpoint_file(str(path))
+
+
+@pytest.mark.parametrize('value', [float('nan'), float('inf')])
+def test_non_finite_weights_are_refused(tmp_path, value):
+    w = torch.ones(3, 3)
+    w[1, 2] = value
+    path = _saved(tmp_path, 'diverged.pth',
+                  dict(a=torch.ones(2), b=w, steps=torch.tensor([3])))
+    with pytest.raises(ValueError,
+                       match=r"diverged.pth' has NaN or inf weights in 1 "
+                       r'of its tensors \(b\)'):
+        load_checkpoint_file(path)
+    ok = _saved(tmp_path, 'fine.pth', dict(a=torch.ones(2)))
+    assert load_checkpoint_file(ok)['state_dict']['a'].sum() == 2
+
+
+def test_checkpoint_of_another_config_names_both(tmp_path):
+    """Same layers, another classifier size (the six-class vs the one-class
+    model): refused with the checkpoint's config (meta) and the model's."""
+    model = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 2))
+    other = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 7))
+    path = _saved(tmp_path, 'six.pth', other.state_dict(),
+                  dict(experiment_name='tao_six_20261124_014034'))
+    with pytest.raises(ValueError,
+                       match=r"six.pth' \(trained with 'tao_six'\) is of "
+                       r"another config than config 'one.py': 2 tensor\(s\) "
+                       r'differ in shape, e.g. 1.weight \(7, 8\) in the '
+                       r'checkpoint vs \(2, 8\)'):
+        check_checkpoint_matches(model, path, config_name='one.py')
+    own = _saved(tmp_path, 'own.pth', model.state_dict())
+    assert check_checkpoint_matches(model, own) == 1.0

@@ -15,6 +15,7 @@ loop itself is :func:`mmtao.apis.track_video`.
 """
 import argparse
 import json
+import math
 import os.path as osp
 import sys
 from typing import List, Optional
@@ -132,10 +133,24 @@ def parse_bbox(text: str) -> List[float]:
         x, y, w, h = (float(p) for p in parts)
     except ValueError:
         user_error(f'--bbox {text!r}: expected four numbers x,y,w,h')
+    if not all(math.isfinite(v) for v in (x, y, w, h)):
+        user_error(f'--bbox {text!r}: NaN or inf; expected four finite '
+                   'numbers x,y,w,h')
     if not (w > 0 and h > 0):
         user_error(f'--bbox {text!r}: the box has a non-positive size '
                    f'(w={w:g}, h={h:g}); expected x,y,w,h with w, h > 0')
     return [x, y, x + w, y + h]
+
+
+def check_bbox_in_frame(text: str, box: List[float], width: int,
+                        height: int) -> None:
+    """Refuse a box whose centre is outside the first frame (the template
+    is read there), quoting the user's x,y,w,h."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    if not (0 <= cx < width and 0 <= cy < height):
+        user_error(f'--bbox {text!r}: the box centre ({cx:g}, {cy:g}) lies '
+                   f'outside the {width}x{height} first frame; expected '
+                   'x,y,w,h of an object inside it')
 
 
 def main() -> None:
@@ -146,7 +161,7 @@ def main() -> None:
 
     from mmtao.apis import SOTInferencer, init_tracker, track_video
     from mmtao.utils import setup_num_threads
-    from mmtao.utils.video_io import FrameError, FrameReader
+    from mmtao.utils.video_io import FrameError, FrameReader, OutputError
     setup_num_threads(args.threads)
 
     gt = None
@@ -161,11 +176,11 @@ def main() -> None:
         if args.start_frame >= len(gt):
             user_error(f'--start-frame {args.start_frame}: {ann_file} has '
                        f'boxes for {len(gt)} frames')
-        init_boxes = [
-            parse_bbox(','.join(map(str, gt[args.start_frame].tolist())))
-        ]
+        texts = [','.join(map(str, gt[args.start_frame].tolist()))]
+        init_boxes = [parse_bbox(texts[0])]
     else:
-        init_boxes = [parse_bbox(b) for b in args.bbox]
+        texts = args.bbox
+        init_boxes = [parse_bbox(b) for b in texts]
 
     checkpoint = None if args.checkpoint.lower() == 'none' \
         else args.checkpoint
@@ -179,6 +194,9 @@ def main() -> None:
                    'tao_mbv2-fpn_320_any-object.py)')
     reader = FrameReader(
         args.video, max_frames=args.max_frames, start_frame=args.start_frame)
+    width, height = reader.frame_size()
+    for text, box in zip(texts, init_boxes):
+        check_bbox_in_frame(text, box, width, height)
     model = init_tracker(args.config, checkpoint, device=args.device)
     inferencer = SOTInferencer(model, temporal=not args.no_temporal)
 
@@ -197,9 +215,11 @@ def main() -> None:
             init_boxes,
             out_dir=args.out_dir,
             progress=lambda done, _total, _fps: bar.update())
-    except FrameError as e:
+    except (FrameError, OutputError) as e:
         error, summary = e, e.summary
-    sys.stdout.write('\n')
+    finally:  # an error line must not be glued to the progress bar
+        sys.stdout.write('\n')
+        sys.stdout.flush()
 
     n = summary.num_frames
     speed = 'no frame tracked after the first' if summary.model_fps is None \
@@ -225,6 +245,9 @@ def main() -> None:
     for key in ('video', 'sheet', 'track'):
         if key in summary.outputs:
             print(f'wrote {summary.outputs[key]}')
+    if isinstance(error, OutputError):
+        kept = ', '.join(summary.outputs.values()) or 'nothing'
+        user_error(f'{error}; kept: {kept}')
     if error is not None:
         last = summary.frame_indices[-1] if n else None
         user_error(f'{error}; stopped there, the outputs above hold frames '

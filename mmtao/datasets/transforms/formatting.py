@@ -47,7 +47,8 @@ class PackSOTInputs(PackDetInputs):
                                     'flip_direction', 'frame_id', 'video_id',
                                     'video_length', 'seq_name', 'gt_bbox_ori',
                                     'visible', 'mask_path', 'annotated',
-                                    'frame_num')
+                                    'frame_num', 'gt_bbox_xywh', 'ann_png',
+                                    'video_num_objects', 'cover_visible')
     ) -> None:
         super().__init__(meta_keys=meta_keys)
 

@@ -111,6 +111,8 @@ class BaseSOTMetric(BaseMetric):
                 pred_score=float(scores[0]) if len(scores) else 0.0,
                 # sparse benchmarks (OxUvA: 1 Hz) flag the labelled frames
                 annotated=sample.get('annotated'),
+                # the annotation file's x,y,w,h when the dataset keeps it
+                gt_bbox_xywh=sample.get('gt_bbox_xywh'),
                 time=frame_time)
             record.update(self.extra_record(sample, pred))
             self.results.append(record)
@@ -159,7 +161,9 @@ class BaseSOTMetric(BaseMetric):
         Returns:
             list[dict]: Per video: ``video_id``, ``seq_name``, ``img_size``
             (W, H), ``pred_bboxes`` (N, 4) xyxy (NaN rows = no box),
-            ``pred_scores`` (N, ), ``gt_bboxes`` (N, 4), ``visible`` (N, ),
+            ``pred_scores`` (N, ), ``gt_bboxes`` (N, 4), ``gt_bboxes_xywh``
+            (N, 4) ``x, y, w, h`` as read from the annotation file (None
+            unless the dataset keeps them), ``visible`` (N, ),
             ``times`` (N, ) seconds (NaN unknown), ``annotated`` (N, ) bool
             or None when the samples carry no ``annotated`` flag,
             ``img_paths`` and ``records`` (the frame records, in order).
@@ -196,6 +200,10 @@ class BaseSOTMetric(BaseMetric):
                         np.nan if r['time'] is None else r['time']
                         for r in recs
                     ]),
+                    gt_bboxes_xywh=None if any(
+                        r.get('gt_bbox_xywh') is None for r in recs) else
+                    np.stack([r['gt_bbox_xywh'] for r in recs]).astype(
+                        np.float64),
                     annotated=None if any(
                         r['annotated'] is None for r in recs) else np.array(
                             [r['annotated'] for r in recs], bool),

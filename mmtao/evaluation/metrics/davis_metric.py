@@ -129,7 +129,11 @@ class DAVISMetric(BaseSOTMetric):
                 mask[y1:y2, x1:x2] = True
         # RLE keeps the gathered results small
         rle = mask_util.encode(np.asfortranarray(mask.astype(np.uint8)))
-        return dict(pred_mask_rle=rle, mask_path=sample.get('mask_path'))
+        return dict(
+            pred_mask_rle=rle,
+            mask_path=sample.get('mask_path'),
+            ann_png=sample.get('ann_png'),
+            video_num_objects=sample.get('video_num_objects'))
 
     def compute_video_metrics(
             self, videos: List[Dict[str, Any]]) -> Dict[str, float]:
@@ -162,12 +166,55 @@ class DAVISMetric(BaseSOTMetric):
             w, h = v['img_size']
             gt_tracks.append(
                 np.stack([load_gt_mask(p, None, (h, w)) for p in paths]))
+        for gt, pred in self.untracked_objects(videos, canvases):
+            gt_tracks.append(gt)
+            pred_tracks.append(pred)
         res = eval_davis(gt_tracks, pred_tracks)
         print_log(
             f"DAVIS on {len(videos)} objects: J&F {res['J&F-Mean']:.4f}  "
             f"J {res['J-Mean']:.4f}  F {res['F-Mean']:.4f}",
             logger='current')
         return res
+
+    def untracked_objects(
+        self, videos: List[Dict[str, Any]], canvases: Dict[str, np.ndarray]
+    ) -> List[Tuple[np.ndarray, np.ndarray]]:
+        """Ground truth and prediction of the objects the official
+        evaluation scores but no track follows: ids ``1..max id`` of a
+        video's first annotation that are missing there (a gap in the ids;
+        ``video_num_objects`` from :class:`DAVISDataset`). Their ground
+        truth is read from the annotation PNGs (``ann_png``), their
+        prediction is the (empty) pixels of that id in the written PNGs.
+
+        Returns:
+            list[tuple]: ``(gt, pred)`` (T, H, W) bool per such object.
+        """
+        if not self.object_from_seq_name:
+            return []
+        tracked: Dict[str, Tuple[set, Dict[str, Any]]] = {}
+        for v in videos:
+            video, oid = self.video_and_object(v['seq_name'])
+            tracked.setdefault(video, (set(), v))[0].add(oid)
+        out = []
+        for video, (ids, v) in tracked.items():
+            num = v['records'][0].get('video_num_objects')
+            missing = [k for k in range(1, (num or 0) + 1) if k not in ids]
+            if not missing:
+                continue
+            w, h = v['img_size']
+            pngs = [r.get('ann_png') for r in v['records']]
+            print_log(f'DAVIS video {video}: object id(s) {missing} are not '
+                      'in the first frame but below its largest id; scored '
+                      'as the official evaluation does (objects 1..max id)',
+                      logger='current')
+            for k in missing:
+                gt = np.stack([
+                    load_gt_mask(p, k, (h, w))
+                    if p is not None else np.zeros((h, w), bool)
+                    for p in pngs
+                ])
+                out.append((gt, canvases[video] == k))
+        return out
 
     def merge_objects(self, videos: List[Dict[str, Any]],
                       masks: List[np.ndarray]) -> Dict[str, np.ndarray]:

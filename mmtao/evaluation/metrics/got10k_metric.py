@@ -18,8 +18,10 @@ class GOT10kMetric(BaseSOTMetric):
 
     The scores follow the official toolkit (see
     :func:`mmtao.evaluation.functional.eval_got10k`): frames after the
-    first whose target is visible, IoU with both boxes clipped to the
-    image, averaged over all frames of all sequences.
+    first whose ``cover.label`` is > 0 (as the toolkit: also a frame that
+    ``absence.label`` marks absent; ``visible`` when a sequence has no
+    cover labels), IoU with both boxes clipped to the image, averaged over
+    all frames of all sequences.
 
     Under the output directory (``outfile_prefix``, default the runner's
     work_dir) it writes ``<seq>/<seq>_001.txt`` (``x,y,w,h`` per frame),
@@ -81,7 +83,8 @@ class GOT10kMetric(BaseSOTMetric):
             return {}
         res = eval_got10k(
             [self.boxes_or_zeros(v['pred_bboxes']) for v in videos],
-            [v['gt_bboxes'] for v in videos], [v['visible'] for v in videos],
+            [v['gt_bboxes'] for v in videos],
+            [self.scored_frames(v) for v in videos],
             image_sizes=[v['img_size'] for v in videos],
             video_names=[v['seq_name'] for v in videos])
         print_log(
@@ -98,6 +101,19 @@ class GOT10kMetric(BaseSOTMetric):
                 f"{metrics['num_absent']} absent frames",
                 logger='current')
         return metrics
+
+    def extra_record(self, sample: dict, pred: dict) -> dict:
+        return dict(cover_visible=sample.get('cover_visible'))
+
+    @staticmethod
+    def scored_frames(video: Dict[str, Any]) -> np.ndarray:
+        """Frames the GOT-10k toolkit scores: ``cover > 0``
+        (``cover_visible`` from :class:`GOT10kDataset`), also where
+        ``absence.label`` says absent; ``visible`` without cover labels."""
+        flags = [r.get('cover_visible') for r in video['records']]
+        if any(f is None for f in flags):
+            return video['visible']
+        return np.asarray(flags, dtype=bool)
 
     def presence_scores(self, videos: List[Dict[str, Any]]) -> Dict:
         """OxUvA's TPR / TNR of the frames after the first."""

@@ -60,8 +60,14 @@ class VOTLTMetric(BaseSOTMetric):
             written.append(parse_vot_lt_rows(regions, confidences))
         if self.format_only or not self.has_ground_truth(videos):
             return {}
+        # ground truth as read from the files when the dataset keeps it (a
+        # float32 xyxy round trip can change how a .5 size rounds)
+        gts = [
+            v['gt_bboxes_xywh'] if v.get('gt_bboxes_xywh') is not None else
+            xyxy_to_xywh(v['gt_bboxes']) for v in videos
+        ]
         res = eval_vot_lt([w[0] for w in written], [w[1] for w in written],
-                          [xyxy_to_xywh(v['gt_bboxes']) for v in videos],
+                          gts,
                           [v['img_size'] for v in videos],
                           resolution=self.resolution)
         print_log(

@@ -425,3 +425,44 @@ def test_davis_metric_scores_the_merged_pngs(tmp_path):
     png = np.array(Image.open(osp.join(tmp_path, 'davis', 'cows',
                                        '00001.png')))
     np.testing.assert_array_equal(png, np.where(left, 1, 2))
+
+
+def test_vot_lt_metric_scores_ground_truth_as_read(tmp_path):
+    """The report's case: ground truth ``0.00,26.92,10.00,29.50`` and the
+    result ``0,26,10,30`` on 100x100. The toolkit rounds h = 29.5 to 30
+    (rows 27..56): overlap 290 / 310 and F = 2 O / 3 = 0.6237 with the
+    scored initialisation frame. Through float32 xyxy, h came back as
+    29.499998, rounded to 29: overlap 290 / 300 and F 0.6444."""
+    import os
+    from mmtao.datasets import VOTLTDataset
+    from mmtao.datasets.transforms import PackSOTInputs
+    root = str(tmp_path / 'data')
+    os.makedirs(osp.join(root, 's', 'color'))
+    for i in (1, 2):
+        open(osp.join(root, 's', 'color', f'{i:08d}.jpg'), 'wb').close()
+    line = '0.00,26.92,10.00,29.50'
+    with open(osp.join(root, 's', 'groundtruth.txt'), 'w') as f:
+        f.write(f'{line}\n{line}\n')
+    with open(osp.join(root, 'list.txt'), 'w') as f:
+        f.write('s\n')
+    ds = VOTLTDataset(data_root=root, test_mode=True, pipeline=[])
+    items = [ds[0], ds[1]]
+    np.testing.assert_array_equal(items[1]['gt_bbox_xywh'],
+                                  np.float32([0, 26.92, 10, 29.5]))
+    assert 'gt_bbox_xywh' in PackSOTInputs().meta_keys
+    # the premise: the xyxy round trip does not give back 29.5
+    x1, y1, x2, y2 = items[1]['gt_bbox_ori']
+    assert np.float32(y2 - y1) != np.float32(29.5)
+    samples = [
+        frame_sample(0, i, 2, 's', [0, 26, 10, 56], it['gt_bbox_ori'], True,
+                     1.0, gt_bbox_xywh=it['gt_bbox_xywh'])
+        for i, it in enumerate(items)
+    ]
+    overlap = _raster_overlap(
+        _toolkit_region('0,26,10,30'), _toolkit_region(line), 100, 100)
+    assert overlap == pytest.approx(290 / 310)
+    metric = METRICS.build(
+        dict(type='VOTLTMetric', outfile_prefix=str(tmp_path / 'out')))
+    res = run(metric, samples)
+    assert res['votlt/F'] == pytest.approx(2 * overlap / 3)
+    assert round(res['votlt/F'], 4) == 0.6237
