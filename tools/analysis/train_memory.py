@@ -2,11 +2,12 @@
 """Measure resident memory and speed of a training run, iteration by iteration.
 
 Builds mmengine's Runner from a config exactly as ``tools/train.py`` does,
-adds a hook that reads this process's current RSS (``VmRSS``) and peak RSS
-(``VmHWM``) from ``/proc/self/status`` after every training iteration, and
-writes them to ``<work-dir>/memory.csv`` (iteration, seconds since start,
-rss_mb, peak_rss_mb). A training run whose memory is flat has a peak RSS at
-iteration 1000 close to the one at iteration 100.
+adds :class:`mmtao.engine.MemoryRecorderHook`, which reads this process's
+current RSS (``VmRSS``) and peak RSS (``VmHWM``) from ``/proc/self/status``
+after every training iteration and writes them to ``<work-dir>/memory.csv``
+(iteration, seconds since the run started, rss_mb, peak_rss_mb). A training
+run whose memory is flat has a peak RSS at iteration 1000 close to the one at
+iteration 100.
 
 Example::
 
@@ -17,51 +18,13 @@ Linux only (reads ``/proc``); run with ``num_workers=0`` in the config for
 the number to cover the data pipeline too.
 """
 import argparse
-import csv
-import os
 import os.path as osp
-import time
-from typing import Dict, List
 
 from mmengine.config import Config, DictAction
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from mmtao.engine import MemoryRecorderHook
 from mmtao.utils import register_all_modules
-
-
-def read_rss_mb() -> Dict[str, float]:
-    """Current (VmRSS) and peak (VmHWM) resident memory in MiB."""
-    out = {}
-    with open('/proc/self/status') as f:
-        for line in f:
-            key, _, value = line.partition(':')
-            if key in ('VmRSS', 'VmHWM'):
-                out[key] = int(value.split()[0]) / 1024.  # kB -> MiB
-    if len(out) != 2:
-        raise RuntimeError('/proc/self/status has no VmRSS / VmHWM: this '
-                           'script needs Linux')
-    return out
-
-
-class MemoryRecorderHook(Hook):
-    """Record RSS after every training iteration."""
-
-    priority = 'VERY_LOW'
-
-    def __init__(self) -> None:
-        self.rows: List[dict] = []
-        self.t0 = time.perf_counter()
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None) -> None:
-        mem = read_rss_mb()
-        self.rows.append(
-            dict(
-                iter=runner.iter + 1,
-                seconds=round(time.perf_counter() - self.t0, 3),
-                rss_mb=round(mem['VmRSS'], 1),
-                peak_rss_mb=round(mem['VmHWM'], 1)))
 
 
 def parse_args() -> argparse.Namespace:
@@ -94,14 +57,8 @@ def main() -> None:
     runner = Runner.from_cfg(cfg)
     recorder = MemoryRecorderHook()
     runner.register_hook(recorder)
-    runner.train()
+    runner.train()  # the hook writes <work-dir>/memory.csv after the run
 
-    os.makedirs(args.work_dir, exist_ok=True)
-    out = osp.join(args.work_dir, 'memory.csv')
-    with open(out, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(recorder.rows[0]))
-        writer.writeheader()
-        writer.writerows(recorder.rows)
     by_iter = {r['iter']: r for r in recorder.rows}
     for it in args.report:
         if it in by_iter:
@@ -113,7 +70,7 @@ def main() -> None:
         rate = (recorder.rows[-1]['seconds'] - recorder.rows[9]['seconds']) \
             / (n - 10)
         print(f'{rate:.3f} s/iter (iterations 11-{n})')
-    print(f'wrote {out}')
+    print(f'wrote {osp.join(args.work_dir, recorder.out_file)}')
 
 
 if __name__ == '__main__':

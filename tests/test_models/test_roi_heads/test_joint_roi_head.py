@@ -125,3 +125,36 @@ def test_roi_head_rejects_plain_mmdet_heads():
                 out_channels=8,
                 featmap_strides=[4, 8]),
             bbox_head=dict(type='Shared2FCBBoxHead', **BBOX_HEAD))
+
+
+@pytest.mark.parametrize('rescale', [True, False])
+@pytest.mark.parametrize('threshold', [0.5, -1])
+def test_batched_paste_masks_equals_mmdets_pasting(rescale, threshold):
+    """``JointFCNMaskHead.paste_masks`` (all masks in one ``grid_sample``)
+    gives mmdet's ``FCNMaskHead._predict_by_feat_single`` (mask by mask),
+    class-agnostic, boxes inside, across and beyond the image edges."""
+    from mmengine.config import ConfigDict
+    g = torch.Generator().manual_seed(0)
+    mask_preds = torch.randn(9, 1, 28, 28, generator=g) * 3
+    xy = torch.rand(9, 2, generator=g) * torch.tensor([140., 100.]) - 10
+    wh = torch.rand(9, 2, generator=g) * 60 + 0.5
+    bboxes = torch.cat([xy, xy + wh], 1)
+    bboxes[0] = torch.tensor([0., 0., 128., 96.])  # the whole image
+    bboxes[1] = torch.tensor([3.5, 7.25, 3.75, 40.])  # thinner than a pixel
+    meta = dict(ori_shape=(192, 256), scale_factor=(0.5, 0.5))
+    cfg = ConfigDict(mask_thr_binary=threshold)
+    ref_head = FCNMaskHead(num_convs=0, in_channels=8, num_classes=1,
+                           class_agnostic=True)
+    want = ref_head._predict_by_feat_single(
+        mask_preds, bboxes.clone(), torch.zeros(9, dtype=torch.long), meta,
+        cfg, rescale=rescale)
+    got_boxes = bboxes.clone()
+    got = JointFCNMaskHead.paste_masks(mask_preds, got_boxes, meta, cfg,
+                                       rescale)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.shape[1:] == ((192, 256) if rescale else (96, 128))
+    assert torch.equal(got, want)
+    # not a comparison of empty canvases
+    assert bool(want[[0, *range(2, 9)]].flatten(1).any(1).all())
+    if rescale:  # the boxes are rescaled in place, as mmdet does
+        torch.testing.assert_close(got_boxes, bboxes * 2)
