@@ -10,13 +10,13 @@ from typing import List, Optional
 
 import cv2
 import numpy as np
-from mmdet.visualization.palette import get_palette
+
+from .palette import object_colors
 
 
 def track_colors(num_objects: int) -> List[tuple]:
-    """One BGR colour per object id (mmdet's seeded 'random' palette)."""
-    return [tuple(int(c) for c in rgb[::-1])
-            for rgb in get_palette('random', max(num_objects, 1))]
+    """One BGR colour per object id (:func:`object_colors`, reversed)."""
+    return [rgb[::-1] for rgb in object_colors(max(num_objects, 1))]
 
 
 def draw_tracks(frame: np.ndarray,
