@@ -195,7 +195,9 @@ def main() -> None:
     app = create_app(
         service,
         max_upload_bytes=int(args.max_upload_mb * 2**20),
-        allowed_hosts=None if loopback else ['*'])
+        allowed_hosts=None if loopback else ['*'],
+        on_refused=lambda line: print(f'mmtao browser demo: {line}',
+                                      flush=True))
 
     family = socket.AF_INET6 if ':' in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -27,7 +27,7 @@ import asyncio
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -66,7 +66,8 @@ class TrackRequest(BaseModel):
 def create_app(service: TrackingService,
                max_upload_bytes: int = 200 * 2**20,
                allowed_hosts: Optional[Sequence[str]] = None,
-               max_body_bytes: int = 64 * 1024) -> FastAPI:
+               max_body_bytes: int = 64 * 1024,
+               on_refused: Optional[Callable[[str], None]] = None) -> FastAPI:
     """Build the demo's web application around a tracking service.
 
     Args:
@@ -77,6 +78,8 @@ def create_app(service: TrackingService,
             from reaching the server through DNS rebinding.
         max_body_bytes (int): Largest body of any other request (JSON).
             Defaults to 64 KiB.
+        on_refused (callable, optional): Told one line per refused
+            cross-site request.
 
     Returns:
         FastAPI: The application (serve it with uvicorn).
@@ -86,7 +89,7 @@ def create_app(service: TrackingService,
     # added last = runs first: the Host check, then the guard
     app.add_middleware(
         RequestGuard, max_body_bytes=max_body_bytes,
-        stream_paths=[UPLOAD_PATH])
+        stream_paths=[UPLOAD_PATH], on_refused=on_refused)
     app.add_middleware(
         TrustedHostMiddleware,
         allowed_hosts=list(allowed_hosts or LOOPBACK_HOSTS))

@@ -24,7 +24,7 @@ and bounds its own body) and adds security headers to every response (CSP,
 policy).
 """
 import json
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 STATE_CHANGING = {'POST', 'PUT', 'PATCH', 'DELETE'}
 CSRF_HEADER = 'x-requested-with'
@@ -51,13 +51,17 @@ class RequestGuard:
             ``stream_paths`` ones. Defaults to 64 KiB.
         stream_paths (Iterable[str]): Paths that bound their own body
             (uploads).
+        on_refused (callable, optional): Called with one line for every
+            refused cross-site request (the demo prints it).
     """
 
     def __init__(self,
                  app,
                  max_body_bytes: int = 64 * 1024,
-                 stream_paths: Iterable[str] = ()) -> None:
+                 stream_paths: Iterable[str] = (),
+                 on_refused: Optional[Callable[[str], None]] = None) -> None:
         self.app = app
+        self.on_refused = on_refused
         self.max_body_bytes = max_body_bytes
         self.stream_paths = set(stream_paths)
 
@@ -82,6 +86,9 @@ class RequestGuard:
         if scope['method'] in STATE_CHANGING:
             reason = self.cross_site_reason(headers)
             if reason is not None:
+                if self.on_refused is not None:
+                    self.on_refused(f'refused {scope["method"]} '
+                                    f'{scope["path"]}: {reason}')
                 await _reply(send_with_headers, 403, reason)
                 return
         if scope['path'] in self.stream_paths:
