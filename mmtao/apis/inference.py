@@ -21,7 +21,7 @@ from mmengine.dataset import Compose
 from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
-from mmtao.models.trackers import SOTTracker
+from mmtao.models.trackers import build_tracker
 from mmtao.models.trackers.sot_tracker import as_boxes
 from mmtao.registry import MODELS
 from mmtao.utils import (check_checkpoint_matches, register_all_modules,
@@ -129,7 +129,8 @@ class SOTInferencer:
         ])
         temporal_cfg = model.test_cfg.get('temporal') if temporal else None
         self.temporal_cfg = temporal_cfg
-        self.tracker = SOTTracker(temporal=temporal_cfg)
+        # test_cfg.tracker (e.g. IdentityTracker) when the config has one
+        self.tracker = build_tracker(model.test_cfg, temporal)
         self.frame_id = -1
 
     @property

@@ -112,7 +112,9 @@ class TemplateMemory:
     *updates* (positives under confident tracked masks, hard negatives at
     distractors) are kept in FIFO order up to ``max_pos_updates`` /
     ``max_neg_updates`` entries, each weighted ``update_weight`` (resp.
-    ``hard_neg_weight``) times ``decay ** age`` (age in frames).
+    ``hard_neg_weight``) times ``decay ** age`` (age in frames). A positive
+    entry's weight is shared by its rows; each negative row has its entry's
+    weight (the paper's solve for one positive and its negatives).
 
     Args:
         reg (float): Ridge regulariser (the template head's). Defaults to 0.1.
@@ -213,14 +215,18 @@ class TemplateMemory:
     def entries(self, k: int, frame: int) -> List[tuple]:
         """(rows, weight, target) of object ``k`` at ``frame``."""
         obj = self.objects[k]
-        out = [(e.rows, e.weight, 1.) for e in obj['pos']]
+        # a positive entry's weight is shared by its rows (one frame's
+        # view of the object counts once however many points describe it);
+        # every negative row has the entry's weight (the paper's solve)
+        out = [(e.rows, e.weight / len(e.rows), 1.) for e in obj['pos']]
         out += [(e.rows, e.weight, 0.) for e in obj['neg']]
         for e in obj['pos_updates']:
-            out.append((e.rows, e.weight * self.decay**(frame - e.frame), 1.))
+            out.append((e.rows, e.weight * self.decay**(frame - e.frame) /
+                        len(e.rows), 1.))
         for e in obj['neg_updates']:
             out.append((e.rows, e.weight * self.decay**(frame - e.frame), 0.))
         for pos, neg in obj['corrections']:
-            out.append((pos.rows, pos.weight, 1.))
+            out.append((pos.rows, pos.weight / len(pos.rows), 1.))
             if neg is not None:
                 out.append((neg.rows, neg.weight, 0.))
         return out

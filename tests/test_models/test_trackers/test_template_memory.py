@@ -113,8 +113,8 @@ def test_memory_policy_bounds_decays_and_matches_reference():
     A = torch.cat([pos0, neg0, ups[1], ups[2], hards[1]]).double()
     w = torch.cat([
         torch.ones(21),
-        torch.full((3, ), 0.5 * 0.9**3),
-        torch.full((3, ), 0.5 * 0.9**2),
+        torch.full((3, ), 0.5 * 0.9**3 / 3),  # shared by the entry's rows
+        torch.full((3, ), 0.5 * 0.9**2 / 3),
         torch.full((2, ), 2.0 * 0.9**2)
     ]).double()
     y = torch.cat([torch.ones(1), torch.zeros(20), torch.ones(6),
