@@ -16,7 +16,7 @@ from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
 from ..layers import (AttendedLevels, attended_conv3x3,
                       first_kept_batched_nms)
-from ..trackers import SOTTracker
+from ..trackers import build_tracker
 
 
 @MODELS.register_module()
@@ -579,8 +579,10 @@ class JointSOTDetector(MaskRCNN):
         return batch_data_samples
 
     def _predict_sot(self, img: Tensor, sample: DetDataSample) -> None:
-        """One frame of the SOT test loop through the :class:`SOTTracker`
-        (frame 0 initialises it from ``gt_instances.bboxes[0]``)."""
+        """One frame of the SOT test loop through the tracker of
+        ``test_cfg`` (:func:`~mmtao.models.trackers.build_tracker`: the
+        :class:`SOTTracker`, or ``test_cfg.tracker``); frame 0 initialises
+        it from ``gt_instances.bboxes[0]``."""
         meta = sample.metainfo
         if meta['frame_id'] == 0:
             # gt boxes are in input coordinates; the tracker takes the
@@ -588,8 +590,7 @@ class JointSOTDetector(MaskRCNN):
             bbox = scale_boxes(
                 sample.gt_instances.bboxes[:1].to(img.device).float().clone(),
                 [1 / s for s in meta['scale_factor']])
-            self._sot_tracker = SOTTracker(
-                temporal=self.test_cfg.get('temporal'))
+            self._sot_tracker = build_tracker(self.test_cfg)
             pred = self._sot_tracker.init(self, img, meta, bbox)
         else:
             tracker = getattr(self, '_sot_tracker', None)
