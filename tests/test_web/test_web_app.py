@@ -587,20 +587,34 @@ def test_cancel_keeps_a_valid_partial_result(server):
 def test_correction_on_a_later_frame(server):
     """A correction at frame 2 (object 0 moved onto the look-alike face):
     the frames before are the uncorrected run's, frame 2 is the given box,
-    the frames after follow it."""
-    client, _ = server
+    the frames after follow it. Continuing from the earlier job's tracker
+    state (``base_job``: ``set_state`` after frame 1) gives exactly the
+    result of tracking again from the start with the same correction."""
+    client, service = server
     base = dict(video_id='default', boxes=[list(FACE_XYWH)])
+    fix = [dict(frame=2, boxes={'0': [92, 40, 43, 55]})]
     plain = _run_job(client, base)[-1]
-    fixed = _run_job(client, dict(base, corrections=[dict(
-        frame=2, boxes={'0': [92, 40, 43, 55]})]))[-1]
-    assert fixed['state'] == 'done', fixed
-    assert fixed['corrections'] == [dict(frame=2,
-                                         boxes={'0': [92, 40, 43, 55]})]
-    before, after = _track_rows(client, plain), _track_rows(client, fixed)
+    resumed = _run_job(client, dict(base, corrections=fix,
+                                    base_job=plain['job_id']))[-1]
+    full = _run_job(client, dict(base, corrections=fix))[-1]
+    assert resumed['state'] == full['state'] == 'done', resumed
+    assert resumed['corrections'] == fix
+    assert resumed['resumed_from'] == 1 and full['resumed_from'] is None
+    before = _track_rows(client, plain)
+    after = _track_rows(client, resumed)
     assert after[:2] == before[:2]
     assert after[2][:6] == [2, 0, 92, 40, 43, 55]
     # frame 3 follows the look-alike (x ~ 92), not the first face (~131)
     assert abs(after[3][2] - 92) < 10 < abs(before[3][2] - 92)
+    assert after == _track_rows(client, full)
+    masks = [json.load(open(_job_file(service, s, 'masks_json')))
+             for s in (resumed, full)]
+    assert masks[0]['annotations'] == masks[1]['annotations']
+    # a base job of another request is not continued from
+    other = _run_job(client, dict(base, start_frame=1, corrections=[dict(
+        frame=3, boxes={'0': [92, 40, 43, 55]})],
+        base_job=plain['job_id']))[-1]
+    assert other['state'] == 'done' and other['resumed_from'] is None
 
 
 def test_preview(server):

@@ -398,7 +398,10 @@ def test_preview_track_masks_scrub_and_correct(server, browser, model):
         assert abs(got - want) <= 1.0, (after[2], fixed)
     # the following boxes follow the correction, not the earlier track
     assert abs(after[3][2] - fixed[0]) < 10 < abs(rows[3][2] - fixed[0])
-    assert 'corrected on frame 2' in _text(driver, 'result-title')
+    title = _text(driver, 'result-title')
+    assert 'corrected on frame 2' in title
+    # frames 0..1 came from the earlier result and its tracker state
+    assert 'continued from the earlier result after frame 1' in title
     print(f'\nTrack -> result: {seconds:.1f} s for {TRACK_FRAMES} frames; '
           f'frame 3 x: {rows[3][2]:.1f} before, {after[3][2]:.1f} after the '
           f'correction at x={fixed[0]:.1f}')

@@ -13,8 +13,9 @@ every POST must come from the page itself, see :mod:`.security`):
   a video's size and frame count, one frame as JPEG (``default`` = the
   embedded clip).
 - ``POST /api/track``: ``{video_id, start_frame, boxes: [[x,y,w,h],...],
-  model, frames, confirm_long, corrections: [{frame, boxes: {k: box}}]}``
-  starts a job; ``POST /api/preview`` (same body) tracks the first few
+  model, frames, confirm_long, corrections: [{frame, boxes: {k: box}}],
+  base_job}`` starts a job (a correction of ``base_job`` continues from its
+  kept tracker state); ``POST /api/preview`` (same body) tracks the first few
   frames into one picture; ``GET /api/jobs/current`` is the running job
   (a reloaded page re-attaches to it); ``GET /api/jobs/{id}/events``
   streams a job's progress as server-sent events, ``GET /api/jobs/{id}``
@@ -61,6 +62,7 @@ class TrackRequest(BaseModel):
     frames: Optional[int] = None
     confirm_long: bool = False
     corrections: List[Correction] = []
+    base_job: Optional[str] = Field(default=None, max_length=64)
 
 
 def create_app(service: TrackingService,
@@ -209,7 +211,7 @@ def create_app(service: TrackingService,
             req.video_id, req.start_frame, req.boxes, req.model,
             frames=req.frames, confirm_long=req.confirm_long,
             corrections=[c.model_dump() for c in req.corrections],
-            kind=kind)
+            kind=kind, base_job=req.base_job)
         return job.snapshot()
 
     @app.post('/api/track')

@@ -84,6 +84,10 @@ class Job:
     files: Dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
+    # (earlier job, frame): copy its result up to the frame, continue from
+    # its tracker state there; snapshots: frame -> SOTInferencer.get_state()
+    resume: Optional[tuple] = None
+    snapshots: Dict[int, dict] = field(default_factory=dict)
 
     def snapshot(self) -> dict:
         eta = None
@@ -111,6 +115,7 @@ class Job:
                                      for k, b in boxes.items()})
                 for f, boxes in sorted(self.corrections.items())
             ],
+            resumed_from=None if self.resume is None else self.resume[1],
             cancelling=self.cancel.is_set() and self.state in ACTIVE)
 
 
@@ -289,7 +294,8 @@ class TrackingService:
                frames: Optional[int] = None,
                confirm_long: bool = False,
                corrections: Optional[Sequence[dict]] = None,
-               kind: str = 'track') -> Job:
+               kind: str = 'track',
+               base_job: Optional[str] = None) -> Job:
         """Check a request and queue its job.
 
         Args:
@@ -299,6 +305,10 @@ class TrackingService:
                 [x, y, w, h]}}``: objects redrawn on later frames.
             kind (str): 'track' or 'preview' (the first few frames into
                 one picture).
+            base_job (str, optional): The job being corrected: when it ran
+                the same request up to the first new correction, its
+                result is copied up to its last kept tracker state before
+                that frame and tracking continues from there.
 
         Raises:
             InputError: unknown video/model, start frame, boxes or
@@ -344,12 +354,34 @@ class TrackingService:
                     'or cancel it')
             job = Job(uuid.uuid4().hex, kind, video, self.models[model_name],
                       start_frame, boxes_xywh, total, fixes)
+            if kind == 'track' and base_job is not None:
+                job.resume = self._resume_point(job, base_job)
             self.current = job
         self.jobs[job.job_id] = job
         while len(self.jobs) > 100:
             self.jobs.popitem(last=False)
         self._executor.submit(self._run, job)
         return job
+
+    def _resume_point(self, job: Job, base_id: str) -> Optional[tuple]:
+        """``(base, frame)`` when ``job`` may continue from ``base``'s
+        tracker state after ``frame``, else None (tracked from the start).
+        """
+        base = self.jobs.get(base_id)
+        if base is None or base.kind != 'track' or not base.snapshots \
+                or 'masks_json' not in base.outputs \
+                or (base.video.video_id, base.model.name, base.start_frame,
+                    base.boxes_xywh) != (job.video.video_id, job.model.name,
+                                         job.start_frame, job.boxes_xywh):
+            return None
+        new = [f for f in set(job.corrections) | set(base.corrections)
+               if job.corrections.get(f) != base.corrections.get(f)]
+        if not new:
+            return None
+        first = min(new)
+        kept = [f for f in base.snapshots
+                if f < first and f < job.start_frame + job.total]
+        return (base, max(kept)) if kept else None
 
     @staticmethod
     def _check_corrections(corrections: Sequence[dict], video: VideoInfo,
@@ -434,6 +466,12 @@ class TrackingService:
             with self._lock:
                 self.current = None
             job.message, job.state = message, state
+            # tracker states are kept for the last jobs only (memory)
+            tracked = [j for j in self.jobs.values() if j.snapshots]
+            for old in tracked[:-3]:
+                old.snapshots = {}
+            job.resume = None if job.resume is None else (None,
+                                                          job.resume[1])
             self.cleanup()
 
     def _progress(self, job: Job):

@@ -3,7 +3,8 @@
 
 :func:`run_track` is the CLI demo's loop (``iter_tracks`` +
 ``TrackOutputWriter`` of :mod:`mmtao.apis.video_tracking`) plus the mask
-export, corrections on later frames and a stop check after every frame; a
+export, corrections on later frames (the tracker's ``correct``, continuing
+from a kept ``get_state`` snapshot) and a stop check after every frame; a
 stopped run leaves every file valid up to its last frame. :func:`run_preview`
 tracks a few frames into one picture.
 """
@@ -26,60 +27,84 @@ def xywh_to_xyxy(box: Sequence[float]) -> List[float]:
     return [x, y, x + w, y + h]
 
 
-def apply_correction(inferencer, boxes_xyxy: Dict[int, List[float]],
-                     frame: np.ndarray, result):
-    """Replace objects' boxes on the frame just tracked.
-
-    With the tracker's correction API (``SOTInferencer.correct``: the box
-    joins the object's memory, its motion restarts there) that is used;
-    without it every object is restarted on this frame at its box (the
-    corrected ones at the new box), which keeps the run going from here.
-
-    Returns:
-        DetDataSample: The frame's result after the correction.
-    """
-    if hasattr(inferencer, 'correct'):
-        return inferencer.correct(boxes_xyxy)
-    bboxes = result.pred_track_instances.bboxes.clone()
-    for k, box in boxes_xyxy.items():
-        bboxes[k] = bboxes.new_tensor(box)
-    return inferencer.init(frame, bboxes)
-
-
 def _arrays(result):
     pred = result.pred_track_instances
     masks = pred.masks.cpu().numpy() if 'masks' in pred else None
     return pred.bboxes.cpu().numpy(), pred.scores.cpu().numpy(), masks
 
 
+def _sample(bboxes: np.ndarray, scores: np.ndarray, masks: np.ndarray):
+    """A ``DetDataSample`` holding a frame of an earlier result."""
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    sample = DetDataSample()
+    sample.pred_track_instances = InstanceData(
+        bboxes=torch.from_numpy(bboxes), scores=torch.from_numpy(scores),
+        masks=torch.from_numpy(masks))
+    return sample
+
+
+def read_masks(json_path: str, frames: Sequence[int]) -> Dict[int, tuple]:
+    """Frames of a :class:`MaskExporter` json: ``{frame: (bboxes (K, 4)
+    xyxy, scores (K, ), masks (K, H, W) bool)}``."""
+    import json
+
+    from pycocotools import mask as mask_utils
+    with open(json_path) as f:
+        coco = json.load(f)
+    wanted, out = set(frames), {}
+    by_frame: Dict[int, list] = {}
+    for ann in coco['annotations']:
+        if ann['image_id'] in wanted:
+            by_frame.setdefault(ann['image_id'], []).append(ann)
+    for index, anns in by_frame.items():
+        anns.sort(key=lambda a: a['object'])
+        boxes = np.array([[x, y, x + w, y + h]
+                          for x, y, w, h in (a['bbox'] for a in anns)],
+                         np.float32)
+        scores = np.array([a['score'] for a in anns], np.float32)
+        masks = np.stack([
+            mask_utils.decode(a['segmentation']).astype(bool) for a in anns
+        ])
+        out[index] = (boxes, scores, masks)
+    return out
+
+
 def run_track(job, model, temporal: bool, out_dir: str,
-              progress: Progress) -> None:
+              progress: Progress, max_snapshots: int = 40) -> None:
     """Track ``job`` from its start frame, writing into ``out_dir``.
 
     Writes the mp4, the txt and the contact sheet (``TrackOutputWriter``),
     ``NAME_masks.json`` / ``NAME_masks.zip`` (:class:`MaskExporter`), and
-    publishes them on ``job.outputs`` whatever stops the run.
+    publishes them on ``job.outputs`` whatever stops the run. Corrections
+    go through the tracker's ``SOTInferencer.correct`` after that frame's
+    track step. The tracker's state (``get_state``) is kept every
+    ``total / max_snapshots`` frames in ``job.snapshots``: a later
+    correction job (``job.resume = (earlier_job, frame)``) copies the
+    earlier result up to that frame and continues from its state
+    (``set_state``) instead of tracking those frames again.
 
     Args:
         job: A :class:`~.jobs.Job` (video, start_frame, total, boxes_xywh,
-            corrections ``{frame: {object: xywh}}``).
+            corrections ``{frame: {object: xywh}}``, resume).
         model: The tracker from ``init_tracker``.
         temporal (bool): Use the config's temporal smoother.
         out_dir (str): The job's folder.
         progress (Progress): After every frame; raising stops the run.
+        max_snapshots (int): Most tracker states kept. Defaults to 40.
     """
     from mmtao.apis import SOTInferencer
     from mmtao.apis.video_tracking import (SHEET_FRAMES, TrackOutputWriter,
                                            iter_tracks)
     from mmtao.utils.video_io import FrameReader
 
-    video = job.video
-    reader = FrameReader(
-        video.path, max_frames=job.total, start_frame=job.start_frame)
+    video, start = job.video, job.start_frame
+    end = start + job.total  # exclusive
     inferencer = SOTInferencer(model, temporal=temporal)
     name = safe_stem(video.name)
     writer = TrackOutputWriter(
-        out_dir, name, reader.fps,
+        out_dir, name, video.fps,
         sheet_every=max(job.total // SHEET_FRAMES, 1))
     exporter = MaskExporter(
         osp.join(out_dir, f'{name}_masks.json'),
@@ -90,21 +115,49 @@ def run_track(job, model, temporal: bool, out_dir: str,
                 for k, b in boxes.items()}
         for frame, boxes in job.corrections.items()
     }
-    init_boxes = [xywh_to_xyxy(b) for b in job.boxes_xywh]
+    every = max(job.total // max_snapshots, 1)
+    job.snapshots = {}
     done = 0
+
+    def emit(index: int, frame: np.ndarray, result) -> None:
+        nonlocal done
+        writer.write(index, frame, result)
+        bboxes, scores, masks = _arrays(result)
+        if masks is not None:
+            exporter.add(index, bboxes, scores, masks)
+        done += 1
+        progress(index, done, scores)
+
+    def step(index: int, frame: np.ndarray, result) -> None:
+        if index in corrections:
+            result = inferencer.correct(corrections[index])
+        if (index - start) % every == 0:
+            job.snapshots[index] = inferencer.get_state()
+        emit(index, frame, result)
+
     try:
-        for step in iter_tracks(inferencer, reader, init_boxes):
-            result = step.result
-            if step.index in corrections:
-                result = apply_correction(inferencer,
-                                          corrections[step.index],
-                                          step.frame, result)
-            writer.write(step.index, step.frame, result)
-            bboxes, scores, masks = _arrays(result)
-            if masks is not None:
-                exporter.add(step.index, bboxes, scores, masks)
-            done += 1
-            progress(step.index, done, scores)
+        if job.resume is None:
+            reader = FrameReader(video.path, max_frames=job.total,
+                                 start_frame=start)
+            init_boxes = [xywh_to_xyxy(b) for b in job.boxes_xywh]
+            for tracked in iter_tracks(inferencer, reader, init_boxes):
+                step(tracked.index, tracked.frame, tracked.result)
+        else:
+            base, resume = job.resume
+            old = read_masks(base.outputs['masks_json'],
+                             range(start, resume + 1))
+            prefix = FrameReader(video.path, max_frames=resume - start + 1,
+                                 start_frame=start)
+            for index, frame in prefix.indexed():
+                emit(index, frame, _sample(*old[index]))
+                if index in base.snapshots:
+                    job.snapshots[index] = base.snapshots[index]
+            inferencer.set_state(base.snapshots[resume])
+            if resume + 1 < end:
+                rest = FrameReader(video.path, max_frames=end - resume - 1,
+                                   start_frame=resume + 1)
+                for index, frame in rest.indexed():
+                    step(index, frame, inferencer.track(frame))
     finally:
         outputs = writer.close()
         paths = exporter.close()

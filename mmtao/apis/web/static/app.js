@@ -352,7 +352,8 @@ function correctionRequest() {
   const corrections = job.corrections.filter((x) => x.frame < c.frame);
   corrections.push({frame: c.frame, boxes});
   return {video_id: job.video_id, start_frame: job.start_frame, boxes: job.boxes,
-          model: job.model, frames: job.total, confirm_long: true, corrections};
+          model: job.model, frames: job.total, confirm_long: true, corrections,
+          base_job: job.job_id};
 }
 
 async function submit(kind) {
@@ -486,6 +487,7 @@ async function showResult(s, seconds) {
   $('result-title').textContent =
     `3. Result: ${s.video_name}, frames ${frames[0]}..${frames[frames.length - 1]}` +
     (s.corrections.length ? ` (corrected on frame ${s.corrections.map((c) => c.frame).join(', ')})` : '') +
+    (s.resumed_from !== null ? `, continued from the earlier result after frame ${s.resumed_from}` : '') +
     (s.state === 'cancelled' ? ' (cancelled: partial)' : '');
   $('result-scrub').max = frames.length - 1;
   $('result-scrub').value = 0;
