@@ -152,6 +152,7 @@ def test_frame_is_the_videos_frame(server):
     ({'Sec-Fetch-Site': 'cross-site'}, 'cross-site'),
     ({'Sec-Fetch-Site': 'same-site'}, 'same-site'),  # another port
     ({'Content-Type': 'text/plain'}, 'content type'),
+    ({'Content-Type': ''}, 'content type'),  # a typeless Blob
     ({'Content-Type': 'multipart/form-data; boundary=x'}, 'content type'),
     ({'X-Requested-With': ''}, 'X-Requested-With'),
 ])

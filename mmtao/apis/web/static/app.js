@@ -559,6 +559,7 @@ function startCorrection() {
   $('scrub').disabled = true;
   $('pick-title').textContent =
     `Correct frame ${frame}: press "redo" next to a lost object, drag its box, continue`;
+  $('scrub-text').hidden = true;
   $('stop-correct').hidden = false;
   $('preview-box').hidden = true;
   showFrame(frame);
@@ -573,6 +574,7 @@ function endCorrection(restore = true) {
   state.correction = null;
   $('pick-title').textContent = '2. Start frame and objects';
   $('stop-correct').hidden = true;
+  $('scrub-text').hidden = false;
   $('scrub').disabled = state.busy;
   if (restore && c) {
     state.boxes = c.job.boxes.map(([x, y, w, h]) => ({x: Math.round(x), y: Math.round(y),
