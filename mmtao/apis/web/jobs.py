@@ -15,13 +15,14 @@ import time
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 from urllib.parse import quote
 
 import numpy as np
 
 from . import storage
+from .job import (BusyError, ConfirmError, Job, JobCancelled, ModelChoice,
+                  minutes)
 from .runner import run_preview, run_track
 from .videos import (InputError, NotFoundError, VideoInfo, check_box,
                      check_boxes, probe_video, public_message, read_frame,
@@ -31,98 +32,9 @@ __all__ = [
     'BusyError', 'ConfirmError', 'InputError', 'Job', 'JobCancelled',
     'ModelChoice', 'NotFoundError', 'TrackingService'
 ]
-ACTIVE = ('queued', 'loading', 'running')
 _ID = re.compile(r'^[0-9a-f]{32}$')
 #: a guess of the end-to-end speed before any job ran (frames/s)
 GUESSED_FPS = 5.0
-
-
-class JobCancelled(RuntimeError):
-    """The job was cancelled (from the page, or the server is stopping)."""
-
-
-class BusyError(RuntimeError):
-    """A tracking job is already running (one at a time on a CPU)."""
-
-
-class ConfirmError(InputError):
-    """A long job: the page shows the estimate and asks to confirm."""
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """A config + checkpoint pair the page offers.
-
-    Args:
-        name (str): Label on the page (and its key in requests).
-        config (str): Config file.
-        checkpoint (str, optional): Checkpoint file; None = random weights.
-    """
-    name: str
-    config: str
-    checkpoint: Optional[str]
-
-
-@dataclass
-class Job:
-    """One tracking run (or preview) and what the page is told about it."""
-    job_id: str
-    kind: str  # track | preview
-    video: VideoInfo
-    model: ModelChoice
-    start_frame: int
-    boxes_xywh: List[List[float]]
-    total: int
-    corrections: Dict[int, Dict[int, List[float]]] = field(
-        default_factory=dict)
-    state: str = 'queued'  # queued|loading|running|done|cancelled|error
-    done: int = 0
-    last_frame: int = -1
-    fps: float = 0.0
-    message: str = ''
-    outputs: Dict[str, str] = field(default_factory=dict)
-    files: Dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-    cancel: threading.Event = field(default_factory=threading.Event)
-    # (earlier job, frame): copy its result up to the frame, continue from
-    # its tracker state there; snapshots: frame -> SOTInferencer.get_state()
-    resume: Optional[tuple] = None
-    snapshots: Dict[int, dict] = field(default_factory=dict)
-
-    def snapshot(self) -> dict:
-        eta = None
-        if self.state == 'running' and self.fps > 0:
-            eta = round((self.total - self.done) / self.fps, 1)
-        return dict(
-            job_id=self.job_id,
-            kind=self.kind,
-            state=self.state,
-            done=self.done,
-            total=self.total,
-            last_frame=self.last_frame,
-            fps=round(self.fps, 2),
-            eta_seconds=eta,
-            message=self.message,
-            files=dict(self.files),
-            seconds=round(self.seconds, 2),
-            video_id=self.video.video_id,
-            video_name=self.video.name,
-            model=self.model.name,
-            start_frame=self.start_frame,
-            boxes=self.boxes_xywh,
-            corrections=[
-                dict(frame=f, boxes={str(k): b
-                                     for k, b in boxes.items()})
-                for f, boxes in sorted(self.corrections.items())
-            ],
-            resumed_from=None if self.resume is None else self.resume[1],
-            cancelling=self.cancel.is_set() and self.state in ACTIVE)
-
-
-def _minutes(seconds: float) -> str:
-    if seconds < 90:
-        return f'{seconds:.0f} s'
-    return f'{seconds / 60:.0f} min'
 
 
 class TrackingService:
@@ -284,7 +196,7 @@ class TrackingService:
         """How long ``frames`` take, from the last job's speed."""
         fps = self.fps_seen or GUESSED_FPS
         how = 'the last job' if self.fps_seen else 'a guess, no job ran yet'
-        return f'about {_minutes(frames / fps)} at {fps:.1f} FPS ({how})'
+        return f'about {minutes(frames / fps)} at {fps:.1f} FPS ({how})'
 
     def submit(self,
                video_id: str,
@@ -346,7 +258,7 @@ class TrackingService:
                 left = ''
                 if cur.fps > 0:
                     left = (', about '
-                            f'{_minutes((cur.total - cur.done) / cur.fps)}'
+                            f'{minutes((cur.total - cur.done) / cur.fps)}'
                             ' left')
                 raise BusyError(
                     f'a tracking job is running ({cur.video.name}: '
