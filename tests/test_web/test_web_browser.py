@@ -426,7 +426,10 @@ def test_reload_reattaches_then_cancel_keeps_a_partial_result(
     assert 're-attached' in _text(driver, 'message')
     assert _boxes(driver)[0].startswith('object 0: x=132, y=68')
     assert _in_view(driver, 'cancel')
+    # the video cannot be switched under a running job
     assert not driver.find_element(By.ID, 'use-default').is_enabled()
+    assert not driver.find_element(By.ID, 'upload').is_enabled()
+    assert not driver.find_element(By.ID, 'scrub').is_enabled()
     _shot(driver, 'web_demo_reattached.png')
     _click(driver, 'cancel')
     _wait_result(driver, 60, 'the cancelled result')

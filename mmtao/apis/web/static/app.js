@@ -131,8 +131,7 @@ async function upload(file) {
   message(`uploading ${file.name} (${(file.size / 2 ** 20).toFixed(1)} MiB) ...`, 'info');
   setBusy(true, false);
   try {
-    const video = await api(`/api/videos?filename=${encodeURIComponent(file.name)}`,
-                            {body: file});
+    const video = await sendFile(file);
     message(`${file.name} is ready: drag a box around each object`, 'info');
     useVideo(video);
   } catch (e) {
@@ -141,6 +140,30 @@ async function upload(file) {
     setBusy(false, false);
     $('upload').value = '';
   }
+}
+
+// an upload with its progress in the status bar (fetch reports none)
+function sendFile(file) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/videos?filename=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader('X-Requested-With', 'mmtao');
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => {
+      if (!e.lengthComputable) return;
+      const pct = Math.round(100 * e.loaded / e.total);
+      message(pct < 100 ? `uploading ${file.name}: ${pct} %`
+                        : `checking ${file.name} ...`, 'info');
+    };
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+      if (xhr.status === 200 && body) resolve(body);
+      else reject(new Error(body && body.detail ? body.detail : `upload failed (${xhr.status})`));
+    };
+    xhr.onerror = () => reject(new Error(`upload of ${file.name} failed: the server did not answer`));
+    xhr.send(file);
+  });
 }
 
 // ---- frame and boxes -----------------------------------------------------
