@@ -6,8 +6,13 @@
 
 Starts a server on 127.0.0.1 (a free port unless ``--port`` is given) and
 prints its URL. The page offers the embedded clip of ``make demo`` or an
-upload, a slider for the start frame, box dragging, a progress bar and the
-result video with its downloads. The trackers offered are the CLI demo's
+upload, a slider for the start frame, box dragging, a preview of the first
+frames, progress with the time left and Cancel, the result video with a
+frame slider and score chart, downloads (mp4, track txt, masks as COCO RLE
+json and PNG zip) and corrections on later frames. Requests from other web
+pages are refused; uploads, frame sizes and request bodies are bounded; old
+uploads and results are deleted (``--keep-hours``, ``--keep-mb``); every
+refused cross-site request is printed. The trackers offered are the CLI demo's
 config + checkpoint, then any other ``checkpoints/<name>[_fp16].pth`` that
 has a config ``<name>.py`` in ``configs/`` or ``projects/*/configs/``.
 """

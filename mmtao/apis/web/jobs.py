@@ -104,6 +104,9 @@ class TrackingService:
         self._loaded: Dict[str, object] = {}
         self._executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix='mmtao-track')
+        for f in os.listdir(self.upload_dir):  # uploads cut by a crash
+            if f.endswith('.part'):
+                os.remove(osp.join(self.upload_dir, f))
         self.cleanup()
 
     # disk -------------------------------------------------------------
