@@ -10,7 +10,7 @@ tracks them frame by frame, optionally with the temporal smoother of
 """
 import copy
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -21,7 +21,7 @@ from mmengine.dataset import Compose
 from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData
 
-from mmtao.models.trackers import SOTTracker
+from mmtao.models.trackers import build_tracker
 from mmtao.models.trackers.sot_tracker import as_boxes
 from mmtao.registry import MODELS
 from mmtao.utils import (check_checkpoint_matches, register_all_modules,
@@ -130,7 +130,8 @@ class SOTInferencer:
         ])
         temporal_cfg = model.test_cfg.get('temporal') if temporal else None
         self.temporal_cfg = temporal_cfg
-        self.tracker = SOTTracker(temporal=temporal_cfg)
+        # test_cfg.tracker (e.g. IdentityTracker) when the config has one
+        self.tracker = build_tracker(model.test_cfg, temporal)
         self.frame_id = -1
 
     @property
@@ -231,6 +232,46 @@ class SOTInferencer:
             self.frame_id -= 1  # a refused frame is not a frame of the track
             raise
         return self._sample(meta, pred)
+
+    @torch.no_grad()
+    def correct(self, bboxes: Dict[int, Sequence[float]]) -> DetDataSample:
+        """Redraw objects' boxes on the last frame given to :meth:`init` or
+        :meth:`track` (its stored features: no second backbone pass).
+
+        Each corrected object's box becomes its track on that frame and
+        joins its template memory (the box it had been given there as a
+        negative), see :meth:`SOTTracker.correct`; carry on with
+        :meth:`track`.
+
+        Args:
+            bboxes (dict[int, Sequence[float]]): Object index -> xyxy box in
+                that frame's image coordinates.
+
+        Returns:
+            DetDataSample: ``pred_track_instances`` of all objects on that
+            frame, the corrected ones with their boxes and score 1.
+        """
+        if self.frame_id < 0:
+            raise ValueError('correct was called before init: there is no '
+                             'frame to correct (call init(frame, bboxes))')
+        pred = self.tracker.correct(self.model, bboxes)
+        return self._sample(self.tracker._meta, pred)
+
+    def get_state(self) -> dict:
+        """A detached deep copy of the tracking state after the last frame
+        (per-object templates, memory, smoother / motion state, frame
+        counter; not the last frame's features)."""
+        return dict(frame_id=self.frame_id, tracker=self.tracker.get_state())
+
+    def set_state(self, state: dict) -> None:
+        """Continue from a :meth:`get_state` snapshot: the next
+        :meth:`track` is the frame after the snapshot's."""
+        if not isinstance(state, dict) or 'tracker' not in state \
+                or 'frame_id' not in state:
+            raise ValueError('set_state expects a snapshot from '
+                             f'SOTInferencer.get_state(), got {state!r:.80}')
+        self.tracker.set_state(state['tracker'])
+        self.frame_id = int(state['frame_id'])
 
     def _sample(self, meta: dict, pred: InstanceData) -> DetDataSample:
         sample = DetDataSample(metainfo=dict(meta, frame_id=self.frame_id))

@@ -244,3 +244,34 @@ def test_demo_writes_video_and_png(tmp_path):
                          timeout=300)
     assert bad.returncode != 0
     assert 'non-positive size' in bad.stderr
+
+
+def test_correct_and_state_through_the_api(model):
+    """The web demo's use: set_state(snapshot after t-1), track(t),
+    correct({...}), track(t+1) — in image coordinates."""
+    inferencer = SOTInferencer(model)
+    with pytest.raises(ValueError, match='before init'):
+        inferencer.correct({0: [1, 2, 30, 40]})
+    inferencer.init(_frame(0), [[10, 20, 50, 70], [80, 30, 120, 90]])
+    inferencer.track(_frame(1))
+    snap = inferencer.get_state()
+    first = inferencer.track(_frame(2))
+    res = inferencer.correct({1: [60, 10, 100, 60]})
+    pred = res.pred_track_instances
+    torch.testing.assert_close(pred.bboxes[1],
+                               torch.tensor([60., 10., 100., 60.]))
+    assert float(pred.scores[1]) == 1.
+    assert res.frame_id == 2 and pred.masks.shape == (2, 120, 160)
+    after = inferencer.track(_frame(3)).pred_track_instances
+    assert after.bboxes.shape == (2, 4)
+    inferencer.set_state(snap)
+    replay = inferencer.track(_frame(2))
+    assert replay.frame_id == 2
+    torch.testing.assert_close(replay.pred_track_instances.bboxes,
+                               first.pred_track_instances.bboxes)
+    with pytest.raises(ValueError, match='unknown object index 2'):
+        inferencer.correct({2: [1, 2, 30, 40]})
+    with pytest.raises(ValueError, match='outside the image'):
+        inferencer.correct({0: [200, 200, 250, 270]})
+    with pytest.raises(ValueError, match='get_state'):
+        inferencer.set_state(None)

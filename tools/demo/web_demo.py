@@ -6,8 +6,13 @@
 
 Starts a server on 127.0.0.1 (a free port unless ``--port`` is given) and
 prints its URL. The page offers the embedded clip of ``make demo`` or an
-upload, a slider for the start frame, box dragging, a progress bar and the
-result video with its downloads. The trackers offered are the CLI demo's
+upload, a slider for the start frame, box dragging, a preview of the first
+frames, progress with the time left and Cancel, the result video with a
+frame slider and score chart, downloads (mp4, track txt, masks as COCO RLE
+json and PNG zip) and corrections on later frames. Requests from other web
+pages are refused; uploads, frame sizes and request bodies are bounded; old
+uploads and results are deleted (``--keep-hours``, ``--keep-mb``); every
+refused cross-site request is printed. The trackers offered are the CLI demo's
 config + checkpoint, then any other ``checkpoints/<name>[_fp16].pth`` that
 has a config ``<name>.py`` in ``configs/`` or ``projects/*/configs/``.
 """
@@ -25,14 +30,14 @@ from demo_track import (DEFAULT_CHECKPOINT, DEFAULT_CONFIG, DEFAULT_VIDEO,
 from mmtao.utils.cli import run_cli, silence_known_warnings, user_error
 
 
-def positive_mib(text: str) -> float:
+def positive_number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = 0.0
     if not value > 0:
         raise argparse.ArgumentTypeError(
-            f'{text!r}: expected a positive size in MiB')
+            f'{text!r}: expected a positive number')
     return value
 
 
@@ -69,7 +74,7 @@ def parse_args() -> argparse.Namespace:
         'from')
     parser.add_argument(
         '--max-upload-mb',
-        type=positive_mib,
+        type=positive_number,
         default=200,
         help='largest accepted upload in MiB (default 200)')
     parser.add_argument(
@@ -77,6 +82,30 @@ def parse_args() -> argparse.Namespace:
         type=positive_int,
         default=None,
         help='track at most this many frames from the start frame')
+    parser.add_argument(
+        '--max-megapixels',
+        type=positive_number,
+        default=8.3,
+        help='largest frame of an upload in megapixels (default 8.3, i.e. '
+        '3840x2160); larger videos are refused with a message')
+    parser.add_argument(
+        '--long-frames',
+        type=positive_int,
+        default=1500,
+        help='a job of more frames must be confirmed on the page, which '
+        'shows the estimated time first (default 1500)')
+    parser.add_argument(
+        '--keep-hours',
+        type=positive_number,
+        default=24,
+        help='delete uploads and results not used for this long, at start, '
+        'after each upload and after each job (default 24)')
+    parser.add_argument(
+        '--keep-mb',
+        type=positive_number,
+        default=2048,
+        help='keep uploads + results under this many MiB, oldest deleted '
+        'first (default 2048)')
     parser.add_argument(
         '--no-temporal',
         action='store_true',
@@ -140,7 +169,7 @@ def main() -> None:
     except ImportError as e:
         user_error(f'the browser demo needs the web extra ({e}): run '
                    '`make web`, or `pip install -r requirements/web.txt`')
-    from mmtao.apis.web.jobs import InputError
+    from mmtao.apis.web import InputError
     from mmtao.utils import setup_num_threads
     setup_num_threads(args.threads)
 
@@ -157,7 +186,11 @@ def main() -> None:
         default_video=video,
         max_frames=args.max_frames,
         temporal=not args.no_temporal,
-        device=args.device)
+        device=args.device,
+        max_pixels=int(args.max_megapixels * 1e6),
+        long_frames=args.long_frames,
+        keep_hours=args.keep_hours,
+        keep_mb=args.keep_mb)
     if video is not None:
         try:
             service.default_video_info()
@@ -167,7 +200,9 @@ def main() -> None:
     app = create_app(
         service,
         max_upload_bytes=int(args.max_upload_mb * 2**20),
-        allowed_hosts=None if loopback else ['*'])
+        allowed_hosts=None if loopback else ['*'],
+        on_refused=lambda line: print(f'mmtao browser demo: {line}',
+                                      flush=True))
 
     family = socket.AF_INET6 if ':' in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -181,7 +216,8 @@ def main() -> None:
     host = f'[{args.host}]' if ':' in args.host else args.host
     print(f'mmtao browser demo: open http://{host}:{port}/ '
           f'(trackers: {", ".join(service.models)}; results in '
-          f'{service.jobs_dir}; Ctrl+C stops)', flush=True)
+          f'{service.jobs_dir}, kept {args.keep_hours:g} h / '
+          f'{args.keep_mb:g} MiB; Ctrl+C stops)', flush=True)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level='warning', timeout_graceful_shutdown=2))
     try:

@@ -6,5 +6,6 @@ rest of mmtao does not import this package.
 """
 from .app import create_app
 from .jobs import ModelChoice, TrackingService
+from .videos import InputError
 
-__all__ = ['create_app', 'ModelChoice', 'TrackingService']
+__all__ = ['create_app', 'InputError', 'ModelChoice', 'TrackingService']

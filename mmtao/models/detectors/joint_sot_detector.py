@@ -13,7 +13,7 @@ from torch import Tensor
 from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
 from ..layers import AttendedLevels
-from ..trackers import SOTTracker
+from ..trackers import build_tracker
 from .joint_loss_mixin import JointLossMixin
 
 
@@ -306,8 +306,10 @@ class JointSOTDetector(JointLossMixin, MaskRCNN):
         return batch_data_samples
 
     def _predict_sot(self, img: Tensor, sample: DetDataSample) -> None:
-        """One frame of the SOT test loop through the :class:`SOTTracker`
-        (frame 0 initialises it from ``gt_instances.bboxes[0]``)."""
+        """One frame of the SOT test loop through the tracker of
+        ``test_cfg`` (:func:`~mmtao.models.trackers.build_tracker`: the
+        :class:`SOTTracker`, or ``test_cfg.tracker``); frame 0 initialises
+        it from ``gt_instances.bboxes[0]``."""
         meta = sample.metainfo
         if meta['frame_id'] == 0:
             # gt boxes are in input coordinates; the tracker takes the
@@ -315,8 +317,7 @@ class JointSOTDetector(JointLossMixin, MaskRCNN):
             bbox = scale_boxes(
                 sample.gt_instances.bboxes[:1].to(img.device).float().clone(),
                 [1 / s for s in meta['scale_factor']])
-            self._sot_tracker = SOTTracker(
-                temporal=self.test_cfg.get('temporal'))
+            self._sot_tracker = build_tracker(self.test_cfg)
             pred = self._sot_tracker.init(self, img, meta, bbox)
         else:
             tracker = getattr(self, '_sot_tracker', None)

@@ -262,6 +262,39 @@ class RidgeTemplateHead(BaseModule):
             return self.solve(torch.stack(ridge_pos), torch.stack(ridge_neg))
         return torch.stack(templates)
 
+    def ridge_rows(self, feats: Tuple[Tensor], bboxes: Tensor,
+                   img_meta: dict) -> Tuple[Tensor, Tensor, Tensor]:
+        """The rows the ridge template of each box is solved on (one image).
+
+        ``self.solve(*self.ridge_rows(...)[:2])`` is what :meth:`forward`
+        returns with ``strategy='ridge'`` (the same rows, the same solve); a
+        tracker keeps the rows to re-solve the template on a larger memory.
+
+        Args:
+            feats (tuple[Tensor]): FPN levels of one image, (1, D, H_l, W_l).
+            bboxes (Tensor): (K, 4) xyxy in input coordinates.
+            img_meta (dict): Its meta (``img_shape``).
+
+        Returns:
+            tuple[Tensor]: positives (K, 1, D) (the centre features),
+            negatives (K, num_negatives, D) (zero rows pad) and the FPN level
+            of each box (K, ).
+        """
+        check_template_bboxes(bboxes, img_meta['img_shape'], 'template bbox')
+        feats = feats[:self.num_levels]
+        rois = bbox2roi([bboxes.to(feats[0].dtype)])
+        levels = self.map_levels(rois)
+        pos, neg = [], []
+        for roi, level in zip(rois, levels.tolist()):
+            box = roi[1:]
+            pos.append(
+                self._positives(feats[level][0], box,
+                                self.featmap_strides[level])[:1])
+            neg.append(
+                self._negatives([f[0] for f in feats], box,
+                                img_meta['img_shape']))
+        return torch.stack(pos), torch.stack(neg), levels
+
     def _positives(self, feat: Tensor, box: Tensor, stride: int) -> Tensor:
         """Bilinear features at the box centre (row 0) and on a grid inside
         the box (rows 1..grid_size**2), from one level (D, H, W)."""

@@ -1,10 +1,10 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import copy
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
-from mmdet.structures.bbox import scale_boxes
+from mmdet.structures.bbox import bbox_overlaps, scale_boxes
 from mmdet.utils import OptConfigType
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
@@ -12,6 +12,7 @@ from torch import Tensor
 
 from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
+from .template_memory import TemplateMemory, sample_points
 
 BoxesLike = Union[Tensor, np.ndarray, Sequence[Sequence[float]],
                   Sequence[float]]
@@ -86,14 +87,28 @@ class SOTTracker:
       size raises a ValueError naming the frame and both sizes (with or
       without the smoother).
 
+    Corrections (:meth:`correct`): with the ridge template head the rows
+    of every template (its centre positive and background negatives) are
+    kept in a :class:`TemplateMemory`; a corrected box joins it as a
+    positive and the box the tracker had predicted (when it does not
+    overlap the correction) as a negative, and the template is re-solved.
+    Until a correction the templates are the head's own (the paper's).
+
     Args:
         temporal (dict or ConfigDict, optional): A ``TemporalSmoother``
             config, one smoother per object; None selects the top-1.
             Defaults to None.
+        memory (dict or ConfigDict, optional): ``TemplateMemory`` options
+            (its ``reg`` / ``reg_mode`` default to the template head's).
+            Defaults to None (defaults).
     """
 
-    def __init__(self, temporal: OptConfigType = None) -> None:
+    def __init__(self,
+                 temporal: OptConfigType = None,
+                 memory: OptConfigType = None) -> None:
         self.temporal_cfg = temporal
+        self.memory_cfg = dict(memory or {})
+        self.memory_cfg.pop('type', None)
         self.reset()
 
     def reset(self) -> None:
@@ -102,6 +117,8 @@ class SOTTracker:
         self.smoothers: list = []
         self.last: Optional[InstanceData] = None
         self.frame_shape: Optional[Tuple[int, int]] = None
+        self.frame = 0
+        self.memory: Optional[TemplateMemory] = None
         self._feats: Optional[Tuple[Tensor]] = None
         self._meta: Optional[dict] = None
 
@@ -160,9 +177,15 @@ class SOTTracker:
 
     def _add(self, model, bboxes: Tensor) -> InstanceData:
         meta = self._meta
-        templates = model.template_head(
-            self._feats,
-            [scale_boxes(bboxes.clone(), meta['scale_factor'])], [meta])
+        head = model.template_head
+        boxes_in = scale_boxes(bboxes.clone(), meta['scale_factor'])
+        if getattr(head, 'strategy', None) == 'ridge':
+            # the head's rows and solve (what its forward computes), kept
+            # in the memory for corrections and updates
+            pos, neg, _ = head.ridge_rows(self._feats, boxes_in, meta)
+            templates = self._first_templates(model, boxes_in, pos, neg)
+        else:
+            templates = head(self._feats, [boxes_in], [meta])
         self.templates = templates if self.templates is None else torch.cat(
             [self.templates, templates])
         h, w = self.frame_shape
@@ -182,6 +205,23 @@ class SOTTracker:
             }
         self.last = InstanceData(**fields)
         return self._result(self.last)
+
+    def _new_memory(self, model) -> TemplateMemory:
+        cfg = dict(
+            reg=getattr(model.template_head, 'reg', 0.1),
+            reg_mode=getattr(model.template_head, 'reg_mode', 'relative'))
+        cfg.update(self.memory_cfg)
+        return TemplateMemory(**cfg)
+
+    def _first_templates(self, model, boxes_in: Tensor, pos: Tensor,
+                         neg: Tensor) -> Tensor:
+        """Templates of new objects from the head's rows (the paper's
+        solve); the rows start each object's memory."""
+        if self.memory is None:
+            self.memory = self._new_memory(model)
+        for k in range(len(boxes_in)):
+            self.memory.add_object(pos[k], neg[k], self.frame)
+        return model.template_head.solve(pos, neg)
 
     def _new_smoother(self):
         """A fresh smoother (None without one): a copy of one built once,
@@ -227,6 +267,7 @@ class SOTTracker:
         self.check_frame_size(img_meta)
         feats = model.extract_feat(img)
         self._feats, self._meta = feats, img_meta
+        self.frame += 1
         candidates, masks = model.predict_candidates(
             feats,
             self.templates,
@@ -342,6 +383,133 @@ class SOTTracker:
             keep[k] = idx
             chosen_masks[k] = known[(k, idx)]
         return keep, chosen_masks
+
+    # ------------------------------------------------------------------ #
+    # corrections and state
+    # ------------------------------------------------------------------ #
+    @torch.no_grad()
+    def correct(self, model, bboxes: Dict[int, BoxesLike]) -> InstanceData:
+        """Redraw objects' boxes on the last frame given to :meth:`init` /
+        :meth:`track` (its stored features: no backbone pass).
+
+        Each corrected object gets the box as its track on that frame; the
+        box's features join its template memory as positives and the box
+        the tracker had predicted, when its IoU with the correction is below
+        0.3, as negatives; its template is re-solved and its smoother /
+        motion state restarts at the box. Tracking carries on with
+        :meth:`track`.
+
+        Args:
+            model (nn.Module): The model of :meth:`init`.
+            bboxes (dict[int, box]): Object index -> xyxy box in that
+                frame's original image coordinates.
+
+        Returns:
+            :obj:`InstanceData`: All objects on that frame (as :meth:`track`
+            returns them), the corrected ones with their boxes and score 1.
+        """
+        if self._feats is None or self.num_objects == 0:
+            raise ValueError('correct was called before init: there is no '
+                             'frame to correct (call init(frame, bboxes))')
+        if not isinstance(bboxes, dict) or not bboxes:
+            raise ValueError('correct expects a non-empty dict {object index: '
+                             f'[x1, y1, x2, y2]}}, got {bboxes!r}')
+        if self.memory is None:
+            raise ValueError('correct needs the ridge template head (its '
+                             'rows are the template memory); this model\'s '
+                             'strategy is '
+                             f'{getattr(model.template_head, "strategy", "?")!r}')
+        inds, boxes = [], []
+        for k, box in bboxes.items():
+            if isinstance(k, bool) or not isinstance(
+                    k, (int, np.integer)) or not 0 <= k < self.num_objects:
+                raise ValueError(
+                    f'correct: unknown object index {k!r}; the tracked '
+                    f'objects are 0..{self.num_objects - 1}')
+            name = f'corrected bbox of object {k}'
+            box = as_boxes(box, name)
+            if len(box) != 1:
+                raise ValueError(f'{name} must be one box of 4 numbers, got '
+                                 f'{len(box)} boxes')
+            check_template_bboxes(box, self.frame_shape, name)
+            inds.append(int(k))
+            boxes.append(box[0])
+        device = self._feats[0].device
+        boxes = torch.stack(boxes).to(device)
+        meta = self._meta
+        boxes_in = scale_boxes(boxes.clone(), meta['scale_factor'])
+        pos = self._box_rows(model, boxes_in)
+        wrong = self.last.bboxes[inds].to(device).float()
+        ious = bbox_overlaps(boxes, wrong, is_aligned=True)
+        wrong_in = scale_boxes(wrong.clone(), meta['scale_factor'])
+        neg = self._box_rows(model, wrong_in)
+        for i, k in enumerate(inds):
+            self.memory.add_correction(
+                k, pos[i], neg[i] if float(ious[i]) < 0.3 else None,
+                self.frame)
+        templates = self.templates.clone()
+        templates[inds] = self.memory.solve(inds, self.frame).to(templates)
+        self.templates = templates
+        last = InstanceData(**{k: v.clone() for k, v in self.last.items()})
+        h, w = self.frame_shape
+        masks = self.box_masks(boxes, h, w)
+        for i, k in enumerate(inds):
+            last.bboxes[k] = boxes[i].to(last.bboxes)
+            last.scores[k] = 1.
+            if 'masks' in last:
+                last.masks[k] = masks[i].to(last.masks.device)
+            self._restart(k, boxes[i], masks[i] if 'masks' in last else None)
+        self.last = last
+        return self._result(last)
+
+    def _box_rows(self, model, boxes_in: Tensor) -> Tensor:
+        """Features describing boxes (input coordinates) on the stored
+        frame: the centre feature on the box's level, (n, 1, D)."""
+        head = model.template_head
+        levels = head.map_levels(
+            torch.cat([boxes_in.new_zeros(len(boxes_in), 1), boxes_in], 1))
+        rows = []
+        for box, level in zip(boxes_in, levels.tolist()):
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            rows.append(
+                sample_points(self._feats[level][0], cx[None], cy[None],
+                              head.featmap_strides[level]))
+        return torch.stack(rows)
+
+    def _restart(self, k: int, box: Tensor, mask: Optional[Tensor]) -> None:
+        """Restart object ``k``'s per-object state at ``box``."""
+        if self.smoothers[k] is not None:
+            self.smoothers[k].reset(box, mask)
+
+    _state_skip = ('_feats', '_meta', '_smoother_proto')
+
+    def get_state(self) -> dict:
+        """A detached deep copy of all per-object tracking state (templates,
+        memory, smoothers, last tracks, frame counter); the stored features
+        of the last frame are not in it."""
+        with torch.no_grad():
+            return dict(
+                tracker=type(self).__name__,
+                state={
+                    key: copy.deepcopy(value)
+                    for key, value in self.__dict__.items()
+                    if key not in self._state_skip
+                })
+
+    def set_state(self, state: dict) -> None:
+        """Continue from a :meth:`get_state` snapshot (deep-copied, so the
+        snapshot can be restored again). Then :meth:`track` the next frame
+        before :meth:`correct` or :meth:`add_objects`."""
+        if not isinstance(state, dict) or 'state' not in state \
+                or state.get('tracker') != type(self).__name__:
+            raise ValueError(
+                f'set_state expects a snapshot from {type(self).__name__}.'
+                f'get_state(), got {type(state).__name__}'
+                + (f" of a {state.get('tracker')}" if isinstance(state, dict)
+                   else ''))
+        for key, value in state['state'].items():
+            setattr(self, key, copy.deepcopy(value))
+        self._feats, self._meta = None, None
 
     def check_frame_size(self, img_meta: dict) -> None:
         """Raise a ValueError when a frame's size is not the sequence's."""

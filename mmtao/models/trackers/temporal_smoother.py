@@ -149,6 +149,33 @@ class TemporalSmoother:
             self.prev_mask = masks[idx].detach().bool()
         return idx, new_scores
 
+    def rescore(self, bboxes: Tensor, scores: Tensor,
+                masks: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """The re-scores of :meth:`select` without choosing (no state
+        change), for a caller that chooses across objects; then
+        :meth:`commit` the choice.
+
+        Returns:
+            tuple[Tensor, Tensor]: Re-scored confidences (k, ) and the
+            overlaps (k, ) with the previous track.
+        """
+        if self.prev_bbox is None:
+            raise RuntimeError('TemporalSmoother.rescore called before reset')
+        ious = self.overlaps(bboxes, masks)
+        if self.enabled:
+            return self.alpha * scores + (1 - self.alpha) * ious.to(
+                scores.dtype), ious
+        return scores.clone(), ious
+
+    def commit(self, bbox: Tensor, location_iou: float,
+               mask: Optional[Tensor] = None) -> None:
+        """Take ``bbox`` (its overlap from :meth:`rescore`) as the track:
+        the state update of :meth:`select`."""
+        self._update_state(float(location_iou))
+        self.prev_bbox = bbox.detach().reshape(4).float()
+        if mask is not None:
+            self.prev_mask = mask.detach().bool()
+
     def rivals(self, bboxes: Tensor, scores: Tensor, first: int,
                first_mask: Optional[Tensor] = None) -> Tensor:
         """The candidates that :meth:`select` could prefer to ``first``.
