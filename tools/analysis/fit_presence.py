@@ -58,6 +58,9 @@ def main(argv: Sequence[str] = None) -> dict:
     parser.add_argument('frames', help='<variant>_frames.json')
     parser.add_argument('--cues', nargs='+', default=list(CUES),
                         choices=CUES)
+    parser.add_argument('--apply', nargs='*', default=[],
+                        help='other <variant>_frames.json to report the '
+                        'fitted calibration on (not fitted there)')
     args = parser.parse_args(argv)
     rows: List[dict] = json.load(open(args.frames))
     X = np.array([[r[c] for c in args.cues] for r in rows], np.float64)
@@ -98,6 +101,16 @@ def main(argv: Sequence[str] = None) -> dict:
         tpr, tnr = rates(s, tracked, visible, 0.5)
         print(f'{name:>15} at 0.5: TPR {tpr:.4f}  TNR {tnr:.4f}')
     print('presence=' + repr(out))
+    for path in args.apply:
+        other = json.load(open(path))
+        Xo = np.array([[r[c] for c in args.cues] for r in other])
+        vis_o = np.array([r['visible'] for r in other])
+        trk_o = vis_o & (np.array([r['iou'] for r in other]) >= 0.5)
+        p_o = 1 / (1 + np.exp(-(bias + Xo @ beta[1:])))
+        raw_o = np.array([r.get('score', r['presence']) for r in other])
+        for name, s in (('detector score', raw_o), ('calibrated', p_o)):
+            tpr, tnr = rates(s, trk_o, vis_o, 0.5)
+            print(f'{path}: {name} at 0.5: TPR {tpr:.4f}  TNR {tnr:.4f}')
     return out
 
 
