@@ -32,4 +32,14 @@ model = dict(
                 floor=0.2),
             motion_gate=0.4,
             # one place per object when tracking K >= 2
-            exclusive=True)))
+            exclusive=True,
+            # presence = logistic of (logit detector score, similarity of
+            # the first-frame / current template under the chosen mask,
+            # motion factor), fitted on 8 sequences of data/world/val_seen
+            # by tools/analysis/fit_presence.py (threshold of the best
+            # TPR-TNR geometric mean moved to 0.5)
+            presence=dict(
+                type='PresenceCalibration',
+                cues=['logit_score', 'sim_first', 'sim_now', 'motion'],
+                weights=[0.5391, 5.0762, -4.0954, 2.91],
+                bias=-3.0893))))

@@ -73,6 +73,66 @@ def parse_variant(text: str, base: dict) -> tuple:
     return name, cfg
 
 
+def run_oxuva(args, model, inferencers) -> None:
+    """OxUvA layout (``tasks/dev.csv``, ``images/dev/<video>/<frame>.jpeg``,
+    the real-video benchmark): every frame of every task is tracked, and
+    ``<out>/<variant>/oxuva/<video>_<object>.csv`` written for
+    ``tools/analysis/score_real_video.py`` (cues in
+    ``<variant>_cues.json``)."""
+    import csv
+    tasks = [r for r in csv.reader(open(osp.join(args.data_root, 'tasks',
+                                                 'dev.csv'))) if r]
+    if args.seqs:
+        tasks = [tasks[i] for i in args.seqs]
+    total = sum(int(t[3]) - int(t[2]) + 1 for t in tasks)
+    bar = ProgressBar(total)
+    cues_out = {name: {} for name, _ in inferencers}
+    for task in tasks:
+        video, obj, first, last = task[0], task[1], int(task[2]), int(task[3])
+        fx1, fx2, fy1, fy2 = (float(v) for v in task[4:8])
+        rows = {name: [] for name, _ in inferencers}
+        for num in range(first, last + 1):
+            img = cv2.imread(
+                osp.join(args.data_root, 'images', 'dev', video,
+                         f'{num:06d}.jpeg'))
+            h, w = img.shape[:2]
+            if num == first:
+                box = [fx1 * w, fy1 * h, fx2 * w, fy2 * h]
+                for name, inf in inferencers:
+                    inf.init(img, [box])
+                bar.update()
+                continue
+            inputs, meta = inferencers[0][1]._prepare(img)
+            meta = dict(meta, frame_id=num - first)
+            shared = _SharedFeatures(model, model.extract_feat(inputs))
+            for name, inf in inferencers:
+                pred = inf.tracker.track(shared, inputs, meta)
+                b = pred.bboxes[0].tolist()
+                score = float(pred.scores[0])
+                rows[name].append([
+                    video, obj, num, 'true' if score >= args.threshold else
+                    'false', f'{score:.6f}', f'{b[0] / w:.6f}',
+                    f'{b[2] / w:.6f}', f'{b[1] / h:.6f}', f'{b[3] / h:.6f}'
+                ])
+                cues = getattr(inf.tracker, 'last_cues', None) or {}
+                cues_out[name][f'{video}_{obj}_{num}'] = {
+                    k: float(v[0])
+                    for k, v in cues.items()
+                }
+            bar.update()
+        for name, _ in inferencers:
+            d = osp.join(args.out, name, 'oxuva')
+            os.makedirs(d, exist_ok=True)
+            with open(osp.join(d, f'{video}_{obj}.csv'), 'w',
+                      newline='') as f:
+                csv.writer(f).writerows(rows[name])
+    for name, _ in inferencers:
+        with open(osp.join(args.out, f'{name}_cues.json'), 'w') as f:
+            json.dump(cues_out[name], f)
+    print('\nscore: python tools/analysis/score_real_video.py --results ' +
+          ' '.join(f'{n}={osp.join(args.out, n)}' for n, _ in inferencers))
+
+
 def lookalikes(data_root: str, seq: str) -> int:
     """Distractors of the target's own identity family in a sequence."""
     path = osp.join(data_root, 'annotations', 'identities.json')
@@ -108,10 +168,6 @@ def main(argv=None) -> Dict:
     base = dict(model.test_cfg.get('tracker') or {})
     variants = [parse_variant(v, base) for v in args.variant] or [('config',
                                                                     base)]
-    seqs = [s.strip() for s in open(osp.join(args.data_root, 'list.txt'))
-            if s.strip()]
-    if args.seqs:
-        seqs = [seqs[i] for i in args.seqs]
     inferencers = []
     for name, cfg in variants:
         inf = SOTInferencer(model)
@@ -119,6 +175,12 @@ def main(argv=None) -> Dict:
         test_cfg.tracker = cfg
         inf.tracker = build_tracker(test_cfg)
         inferencers.append((name, inf))
+    if osp.isfile(osp.join(args.data_root, 'tasks', 'dev.csv')):
+        return run_oxuva(args, model, inferencers)
+    seqs = [s.strip() for s in open(osp.join(args.data_root, 'list.txt'))
+            if s.strip()]
+    if args.seqs:
+        seqs = [seqs[i] for i in args.seqs]
     results = {name: dict(boxes=[], scores=[], cues=[]) for name, _ in
                variants}
     gts, vis_all, sizes = [], [], []

@@ -1,0 +1,113 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmtao.models.trackers import (MotionPrior, PresenceCalibration,
+                                   exclusive_assignment)
+
+
+def test_motion_prior_by_hand_and_relaxes_while_lost():
+    prior = MotionPrior(sigma=1.0, growth=0.5, max_sigma=3.0, floor=0.2)
+    prior.reset(torch.tensor([0., 0., 10., 40.]))  # centre (5, 20), size 20
+    cands = torch.tensor([[0., 0., 10., 40.], [20., 0., 30., 40.],
+                          [40., 0., 50., 40.]])  # 0, 1 and 2 sizes away
+    expected = [0.2 + 0.8 * math.exp(-0.5 * d**2) for d in (0, 1, 2)]
+    torch.testing.assert_close(prior.factor(cands), torch.tensor(expected))
+    # lost for 2 frames: sigma 2; capped at 3
+    prior.update(None, confident=False)
+    prior.update(cands[2], confident=False)
+    assert prior.width() == 2.0
+    expected = [0.2 + 0.8 * math.exp(-0.5 * (d / 2)**2) for d in (0, 1, 2)]
+    torch.testing.assert_close(prior.factor(cands), torch.tensor(expected))
+    for _ in range(10):
+        prior.update(None, False)
+    assert prior.width() == 3.0
+    # a confident box moves it and resets the width
+    prior.update(cands[2], confident=True)
+    assert prior.width() == 1.0 and float(prior.factor(cands[2:])[0]) == 1.
+    with pytest.raises(ValueError, match='floor'):
+        MotionPrior(floor=1.5)
+
+
+def brute_force(bboxes, scores, iou_thr):
+    """All ways to give objects distinct candidates (or none) whose boxes
+    pairwise overlap < iou_thr; the best sum, then fewest Nones."""
+    from mmdet.structures.bbox import bbox_overlaps
+    options = [list(range(len(b))) + [None] for b in bboxes]
+    best, best_val = None, None
+    for combo in itertools.product(*options):
+        chosen = [(k, i) for k, i in enumerate(combo) if i is not None]
+        ok = True
+        for (k, i), (l, j) in itertools.combinations(chosen, 2):
+            if float(bbox_overlaps(bboxes[k][i:i + 1],
+                                   bboxes[l][j:j + 1])) >= iou_thr:
+                ok = False
+        if not ok:
+            continue
+        val = (sum(float(scores[k][i]) for k, i in chosen), len(chosen))
+        if best_val is None or val > best_val:
+            best, best_val = combo, val
+    return list(best), best_val
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_exclusive_assignment_is_the_best_distinct_choice(seed):
+    """Candidates are jittered copies of a few places (the usual case: an
+    object's candidates at places far apart); the assignment equals an
+    exhaustive search for the best sum with distinct places."""
+    rng = np.random.default_rng(seed)
+    places = np.array([[0, 0, 10, 10], [30, 0, 40, 10], [0, 30, 10, 40],
+                       [30, 30, 40, 40]], np.float32)
+    bboxes, scores = [], []
+    for k in range(3):
+        n = int(rng.integers(0, 4))
+        idx = rng.choice(4, n, replace=False)
+        b = places[idx] + rng.uniform(-0.5, 0.5, (n, 4)).astype(np.float32)
+        bboxes.append(torch.from_numpy(b).reshape(-1, 4))
+        scores.append(torch.from_numpy(rng.uniform(0, 1, n)).float())
+    got = exclusive_assignment(bboxes, scores, 0.5)
+    ref, (ref_sum, _) = brute_force(bboxes, scores, 0.5)
+    got_sum = sum(float(scores[k][i]) for k, i in enumerate(got)
+                  if i is not None)
+    assert got_sum == pytest.approx(ref_sum, abs=1e-6)
+    chosen = [(k, i) for k, i in enumerate(got) if i is not None]
+    from mmdet.structures.bbox import bbox_overlaps
+    for (k, i), (l, j) in itertools.combinations(chosen, 2):
+        assert float(bbox_overlaps(bboxes[k][i:i + 1],
+                                   bboxes[l][j:j + 1])) < 0.5
+
+
+def test_two_tracks_on_one_object_are_separated():
+    a = torch.tensor([[0., 0., 10., 10.], [50., 50., 60., 60.]])
+    # both objects score the first place best; object 1 is surer of it
+    out = exclusive_assignment([a, a.clone()],
+                               [torch.tensor([0.6, 0.5]),
+                                torch.tensor([0.9, 0.1])])
+    assert out == [1, 0]
+    # no conflict: each its own best (no solve)
+    assert exclusive_assignment([a, a.flip(0)], [torch.tensor([0.9, 0.1]),
+                                                 torch.tensor([0.9, 0.1])
+                                                 ]) == [0, 0]
+    # one place for two objects: the weaker gets none
+    one = a[:1]
+    assert exclusive_assignment([one, one], [torch.tensor([0.4]),
+                                             torch.tensor([0.7])]) == [None, 0]
+    assert exclusive_assignment([a[:0], a[:0]], [torch.zeros(0)] * 2) == [
+        None, None
+    ]
+
+
+def test_presence_calibration_is_the_logistic_by_hand():
+    cal = PresenceCalibration(cues=['logit_score', 'sim_first'],
+                              weights=[1.5, 2.0], bias=-1.0)
+    c = torch.tensor([0.3, 0.8])
+    sim = torch.tensor([0.1, 0.9])
+    got = cal(dict(logit_score=torch.log(c / (1 - c)), sim_first=sim))
+    z = -1.0 + 1.5 * np.log(c.numpy() / (1 - c.numpy())) + 2.0 * sim.numpy()
+    np.testing.assert_allclose(got.numpy(), 1 / (1 + np.exp(-z)), rtol=1e-6)
+    with pytest.raises(ValueError, match='cues'):
+        PresenceCalibration(cues=['colour'], weights=[1.], bias=0.)
