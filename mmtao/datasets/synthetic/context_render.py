@@ -91,6 +91,8 @@ class ContextTarget:
         scale, angle: (F, ) camera zoom and roll (degrees).
         centre: (F, 2) photo point at the frame centre.
         disp: (F, 2) local displacement of the region, photo pixels.
+        full: uint8 (PH, PW) the region's mask in the photo (0/255), kept
+            once computed; None: computed from ``mask`` when needed.
     """
     photo: np.ndarray
     x0: int
@@ -101,6 +103,7 @@ class ContextTarget:
     angle: np.ndarray
     centre: np.ndarray
     disp: np.ndarray
+    full: Optional[np.ndarray] = None
 
     def full_mask(self) -> np.ndarray:
         out = np.zeros(self.photo.shape[:2], np.uint8)
@@ -156,7 +159,7 @@ def render_context(ctx: ContextTarget, t: int, img_size: Tuple[int, int],
     frame = cv2.remap(ctx.photo, qx, qy, cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_REFLECT)
     if mask_full is None:
-        mask_full = ctx.full_mask()
+        mask_full = ctx.full if ctx.full is not None else ctx.full_mask()
     mask = cv2.remap(mask_full, qx, qy, cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0) >= 128
     return frame, mask

@@ -56,6 +56,14 @@ class _SequencePlan:
     blur: Dict[int, np.ndarray] = field(default_factory=dict)  # t -> kernel
     # a moving background (video frames, one per output frame), else None
     bg_frames: Optional[List[np.ndarray]] = None
+    # the target left in its own photo (context_render.ContextTarget): it
+    # replaces the background and the target's paste; None: all pasted
+    context: Optional[object] = None
+    # context_render.Blend for every paste (None: hard edges)
+    blend: Optional[object] = None
+    # sensor noise sigma over whole frames, and its seed
+    noise: float = 0.0
+    noise_seed: int = 0
 
 
 def _keyframe_times(rng: np.random.Generator, num_frames: int,

@@ -5,7 +5,8 @@ from typing import Tuple
 import cv2
 import numpy as np
 
-from .world_plan import _SequencePlan
+from .context_render import add_noise, paste, render_context
+from .world_plan import TARGET_ID, _SequencePlan
 
 
 class FrameRenderer:
@@ -24,15 +25,23 @@ class FrameRenderer:
             the nearest object covering the pixel).
         """
         W, H = self.img_size
-        background = plan.background if plan.bg_frames is None else \
-            plan.bg_frames[t % len(plan.bg_frames)]
-        frame = cv2.warpAffine(
-            background,
-            plan.camera[t], (W, H),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REFLECT)
         obj_map = np.zeros((H, W), np.uint8)
+        ctx = plan.context
+        if ctx is not None:
+            # the target is a region of the background photo itself
+            frame, on = render_context(ctx, t, (W, H))
+            obj_map[on] = TARGET_ID
+        else:
+            background = plan.background if plan.bg_frames is None else \
+                plan.bg_frames[t % len(plan.bg_frames)]
+            frame = cv2.warpAffine(
+                background,
+                plan.camera[t], (W, H),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT)
         for obj in plan.objects:
+            if ctx is not None and obj.obj_id == TARGET_ID:
+                continue
             mat = obj.matrix(t)
             h, w = obj.sprite.img.shape[:2]
             corners = mat @ np.array(
@@ -49,7 +58,13 @@ class FrameRenderer:
                 obj.sprite.img, mat, size, flags=cv2.INTER_LINEAR)
             on = cv2.warpAffine(
                 obj.sprite.mask, mat, size, flags=cv2.INTER_LINEAR) >= 128
-            frame[y0:y1, x0:x1][on] = img[on]
+            if ctx is not None and obj.z < 0:
+                # behind an in-context target: its pixels stay on top
+                on &= obj_map[y0:y1, x0:x1] != TARGET_ID
+            if plan.blend is None:
+                frame[y0:y1, x0:x1][on] = img[on]
+            else:
+                paste(frame[y0:y1, x0:x1], img, on, plan.blend)
             obj_map[y0:y1, x0:x1][on] = obj.obj_id
         lut = np.clip(
             np.arange(256, dtype=np.float64)[:, None] * plan.gain[t][None], 0,
@@ -57,4 +72,7 @@ class FrameRenderer:
         frame = cv2.LUT(frame, lut.reshape(256, 1, 3))
         if t in plan.blur:
             frame = cv2.filter2D(frame, -1, plan.blur[t])
+        if plan.noise > 0:
+            frame = add_noise(frame, plan.noise,
+                              np.random.default_rng([plan.noise_seed, t]))
         return frame, obj_map
