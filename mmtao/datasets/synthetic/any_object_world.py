@@ -65,6 +65,8 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
     """
 
     categories = ('object', )
+    #: clip file names the world never reads
+    exclude_clips: Tuple[str, ...] = ()
 
     def __init__(self,
                  photo_root: Optional[str] = None,
@@ -110,7 +112,8 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
     def bank(self) -> IdentityBank:
         if self._bank is None:
             self._bank = IdentityBank(
-                PhotoBank(self.pool, self.photo_root), self.identity_seed)
+                PhotoBank(self.pool, self.photo_root, self.exclude_clips),
+                self.identity_seed)
         return self._bank
 
     def warm_up(self) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 from .any_object_world import AnyObjectWorldGenerator
 from .context_render import (Blend, ContextTarget, camera_matrix,
                              min_cover_scale, segment_region, warp_weight)
+from .identity_bank import BENCHMARK_CLIPS
 from .sprite_bank import Sprite, _make_sprite
 from .world_plan import (TARGET_ID, _ease, _jitter_colour, _keyframe_times,
                          _ObjectPlan, _SequencePlan)
@@ -41,6 +42,9 @@ class RealWorldGenerator(AnyObjectWorldGenerator):
       ``max_size_frac`` (default 0.05-0.9) of the frame's short side; with
       ``--img-size 416 312`` (the tracking input) that is 16-280 px.
 
+    It never reads the real-video benchmark's clips
+    (:data:`~.identity_bank.BENCHMARK_CLIPS`).
+
     Args:
         p_context (float): Probability of an in-context target.
             Defaults to 0.6.
@@ -57,6 +61,8 @@ class RealWorldGenerator(AnyObjectWorldGenerator):
             Defaults to 4.
         **kwargs: :class:`AnyObjectWorldGenerator`'s arguments.
     """
+
+    exclude_clips = BENCHMARK_CLIPS
 
     def __init__(self,
                  p_context: float = 0.6,
