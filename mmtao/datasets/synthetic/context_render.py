@@ -116,15 +116,20 @@ class ContextTarget:
         return np.array([self.x0 + w / 2, self.y0 + h / 2])
 
 
-def warp_weight(full_mask: np.ndarray, band: float) -> np.ndarray:
-    """1 on the mask, a cosine fall-off to 0 at ``band`` pixels from it.
+def warp_weight(full_mask: np.ndarray, band: float,
+                core: float = 0.0) -> np.ndarray:
+    """1 on the mask and ``core`` pixels around it, then a cosine fall-off
+    to 0 over ``band`` more pixels.
 
-    Its gradient is at most ``pi / (2 * band)``, so displacements shorter
-    than ``2 * band / pi`` keep the warp one-to-one (no folded pixels).
+    A frame pixel ``q`` reads the photo at ``q - d * weight(q)``: with
+    ``core >= |d|``, every pixel the region moves to has weight 1, so the
+    region moves rigidly. The weight's gradient is at most
+    ``pi / (2 * band)``, so displacements shorter than ``2 * band / pi``
+    keep the warp one-to-one (no folded pixels).
     """
     dist = cv2.distanceTransform((full_mask == 0).astype(np.uint8),
                                  cv2.DIST_L2, 5)
-    u = np.clip(dist / max(band, 1.0), 0, 1)
+    u = np.clip((dist - core) / max(band, 1.0), 0, 1)
     return ((1 + np.cos(np.pi * u)) / 2).astype(np.float32)
 
 

@@ -151,8 +151,10 @@ class RealWorldGenerator(AnyObjectWorldGenerator):
                 break
         full = np.zeros((ph, pw), np.uint8)
         full[y0:y0 + h, x0:x0 + w][mask] = 255
-        ctx = ContextTarget(photo, x0, y0, mask, warp_weight(full, band),
-                            scale, angle, centre, disp, full)
+        core = float(np.hypot(disp[:, 0], disp[:, 1]).max()) + 1
+        ctx = ContextTarget(photo, x0, y0, mask,
+                            warp_weight(full, band, core), scale, angle,
+                            centre, disp, full)
         self._ctx_photo = photo
         objects = [target] + self._plan_others(rng, target, None, max_rot)
         camera = np.stack([
