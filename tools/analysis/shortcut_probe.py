@@ -55,11 +55,18 @@ def _ease(a: np.ndarray, b: np.ndarray, num: int) -> np.ndarray:
     return np.asarray(a) * (1 - u) + np.asarray(b) * u
 
 
-def plan_probe(rng: np.random.Generator, photo: np.ndarray, size: float,
-               img_size=(640, 480), num_frames: int = 40
-               ) -> Optional[ContextTarget]:
+def plan_probe(rng: np.random.Generator,
+               photo: np.ndarray,
+               size: float,
+               img_size=(640, 480),
+               num_frames: int = 40,
+               grow: Optional[float] = None) -> Optional[ContextTarget]:
     """An in-context target of long side ``size`` px (frame 0) moving
-    across the frame; None when the photo gives no usable region."""
+    across the frame; None when the photo gives no usable region.
+
+    ``grow``: the target's size on the last frame over the first (the
+    camera zooms in); None: a random 0.74-1.35x.
+    """
     W, H = img_size
     ph, pw = photo.shape[:2]
     region = None
@@ -73,7 +80,8 @@ def plan_probe(rng: np.random.Generator, photo: np.ndarray, size: float,
     long_r = max(mask.shape)
     angle = _ease(0.0, rng.uniform(-10, 10), num_frames)
     scale0 = size / long_r
-    scale = _ease(scale0, scale0 * np.exp(rng.uniform(-0.3, 0.3)),
+    zoom = np.exp(rng.uniform(-0.3, 0.3))
+    scale = _ease(scale0, scale0 * (zoom if grow is None else grow),
                   num_frames)
     cover = np.array([min_cover_scale(a, img_size, (ph, pw)) for a in angle])
     scale = np.maximum(scale, 1.02 * cover)
@@ -124,21 +132,34 @@ def render_probe(ctx: ContextTarget, other: np.ndarray, condition: str,
     return frames, masks
 
 
-def build(photo_root: Optional[str], out: str, num_per_size: int,
-          num_frames: int, seed: int) -> List[str]:
-    """Write the three condition folders; returns the sequence names."""
+def build(photo_root: Optional[str],
+          out: str,
+          num_per_size: int,
+          num_frames: int,
+          seed: int,
+          grow: Optional[float] = None) -> List[str]:
+    """Write the three condition folders; returns the sequence names.
+
+    With ``grow``, every target starts at 60-100 px (the size group
+    ``grow``) and ends ``grow`` times larger.
+    """
     photos = PhotoBank('val', photo_root)
     rng = np.random.default_rng(seed)
     names, k = [], 0
-    bar = ProgressBar(num_per_size * len(SIZES))
-    for size_name, (lo, hi) in SIZES.items():
+    sizes = SIZES if grow is None else {'grow': (60, 100)}
+    bar = ProgressBar(num_per_size * len(sizes))
+    for size_name, (lo, hi) in sizes.items():
         made = 0
         while made < num_per_size:
             k += 1
             i = int(rng.integers(len(photos)))
             j = (i + 1 + int(rng.integers(len(photos) - 1))) % len(photos)
-            ctx = plan_probe(rng, photos.photo(i), rng.uniform(lo, hi),
-                             num_frames=num_frames)
+            ctx = plan_probe(
+                rng,
+                photos.photo(i),
+                rng.uniform(lo, hi),
+                num_frames=num_frames,
+                grow=grow)
             if ctx is None:
                 continue
             blend = Blend(1.5, 0.8, 0.3)
@@ -215,7 +236,7 @@ def score(data_root: str, result_dir: str, names: List[str]) -> Dict:
         gts.append(gt)
         groups.append(name.rsplit('_', 1)[1])
     out = {}
-    for group in ['all'] + list(SIZES):
+    for group in ['all'] + list(SIZES) + ['grow']:
         idx = [i for i, g in enumerate(groups) if group in ('all', g)]
         if not idx:
             continue
@@ -234,6 +255,12 @@ def main(argv=None) -> None:
     parser.add_argument('--num-per-size', type=int, default=6)
     parser.add_argument('--num-frames', type=int, default=40)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--grow',
+        type=float,
+        default=None,
+        help='targets grow this many times over the sequence (from 60-100 '
+        'px; the growth test of issue 18), instead of the three sizes')
     parser.add_argument('--config', help='our model: config')
     parser.add_argument('--checkpoint', help='our model: checkpoint')
     parser.add_argument('--name', default='ours', help='results name')
@@ -251,7 +278,7 @@ def main(argv=None) -> None:
             names = [n.strip() for n in f if n.strip()]
     else:
         names = build(args.photo_root, args.out, args.num_per_size,
-                      args.num_frames, args.seed)
+                      args.num_frames, args.seed, args.grow)
     trackers = dict(r.split('=', 1) for r in args.results)
     if args.config:
         from mmtao.apis import SOTInferencer, init_tracker
