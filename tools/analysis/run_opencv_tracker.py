@@ -4,6 +4,13 @@ in the GOT-10k submission layout, comparable with mmtao's
 (``OUT/<seq>/<seq>_001.txt``, ``<seq>_time.txt``; plot them with
 ``tools/analysis/plot_sot_curves.py``).
 
+On a folder in OxUvA's layout (``tasks/dev.csv``, ``images/dev/<video>/``:
+the real-video benchmark of ``tools/misc/prepare_real_video.py``) it tracks
+every task from its init frame to its last frame and writes OxUvA's
+prediction CSVs ``OUT/<video>_<object>.csv`` (frames ``init+1 … last``,
+``present`` = the tracker's success flag, score 1/0), as ``OxUvAMetric``
+writes mmtao's; score them with ``tools/analysis/score_real_video.py``.
+
 The trackers available depend on the installed OpenCV: ``MIL`` is in the
 main ``opencv-python`` wheel; ``CSRT``, ``KCF`` and the ``legacy`` ones
 (``TLD``, ``MedianFlow``, ``MOSSE``, ``Boosting``) only in
@@ -119,13 +126,66 @@ def track_sequence(factory: Callable, frames: List[str],
     return np.stack(boxes), np.asarray(times), np.asarray(oks)
 
 
+def run_oxuva_layout(factory: Callable,
+                     data_root: str,
+                     out: str,
+                     name: str,
+                     split: str = 'dev',
+                     only: Optional[List[str]] = None) -> None:
+    """Every task of ``tasks/<split>.csv`` (or those named in ``only``,
+    ``<video>_<object>``) -> ``out/<video>_<object>.csv`` in OxUvA's
+    prediction format (coordinates as fractions of the image)."""
+    import csv
+    with open(osp.join(data_root, 'tasks', f'{split}.csv'), newline='') as f:
+        tasks = [row for row in csv.reader(f) if row]
+    if only:
+        missing = set(only) - {f'{r[0]}_{r[1]}' for r in tasks}
+        if missing:
+            raise ValueError(f'--tasks: no task {sorted(missing)} in '
+                             f'{data_root}/tasks/{split}.csv')
+        tasks = [r for r in tasks if f'{r[0]}_{r[1]}' in only]
+    os.makedirs(out, exist_ok=True)
+    for line_no, row in enumerate(tqdm(tasks, desc=name), 1):
+        if len(row) != 8:
+            raise ValueError(f'tasks/{split}.csv:{line_no}: expected video,'
+                             'object,init_frame,last_frame,xmin,xmax,ymin,'
+                             f'ymax, got {row}')
+        video, obj = row[0], row[1]
+        init, last = int(row[2]), int(row[3])
+        x1, x2, y1, y2 = (float(v) for v in row[4:8])
+        frames = [
+            osp.join(data_root, 'images', split, video, f'{i:06d}.jpeg')
+            for i in range(init, last + 1)
+        ]
+        img = cv2.imread(frames[0])
+        if img is None:
+            raise FileNotFoundError(f'cannot read {frames[0]}')
+        h, w = img.shape[:2]
+        init_xywh = np.array([x1 * w, y1 * h, (x2 - x1) * w, (y2 - y1) * h])
+        boxes, _, oks = track_sequence(factory, frames, init_xywh)
+        with open(osp.join(out, f'{video}_{obj}.csv'), 'w', newline='') as f:
+            writer = csv.writer(f)
+            for i in range(1, len(frames)):
+                bx, by, bw, bh = boxes[i]
+                writer.writerow([
+                    video, obj, init + i, 'true' if oks[i] else 'false',
+                    '%g' % oks[i], '%.6f' % (bx / w), '%.6f' % ((bx + bw) / w),
+                    '%.6f' % (by / h), '%.6f' % ((by + bh) / h)
+                ])
+
+
 def main(argv: Optional[List[str]] = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('data_root', nargs='?', help='GOT-10k layout folder')
+    parser.add_argument(
+        'data_root', nargs='?',
+        help='GOT-10k layout folder, or OxUvA layout (tasks/dev.csv)')
     parser.add_argument('--tracker', default='MIL', help='tracker name')
     parser.add_argument('--out', help='output folder')
     parser.add_argument(
         '--list', action='store_true', help='list the available trackers')
+    parser.add_argument(
+        '--tasks', nargs='+',
+        help='OxUvA layout: only these tasks (<video>_<object>)')
     args = parser.parse_args(argv)
     trackers = available_trackers()
     if args.list:
@@ -138,6 +198,11 @@ def main(argv: Optional[List[str]] = None) -> str:
             f'OpenCV {cv2.__version__} has no {args.tracker} tracker; '
             f'available: {sorted(trackers)} (CSRT/KCF/legacy need '
             'opencv-contrib-python)')
+    if osp.isfile(osp.join(args.data_root, 'tasks', 'dev.csv')):
+        run_oxuva_layout(trackers[args.tracker], args.data_root, args.out,
+                         args.tracker, only=args.tasks)
+        print(f'\n{args.tracker} OxUvA predictions written to {args.out}')
+        return args.out
     seqs = read_name_list(osp.join(args.data_root, 'list.txt'))
     for seq in tqdm(seqs, desc=args.tracker):
         seq_dir = osp.join(args.data_root, seq)
