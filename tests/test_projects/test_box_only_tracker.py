@@ -210,6 +210,7 @@ def test_configs_build_without_mask_head():
     assert diff(model_cfg, ref) - tracker_keys - fpn_keys == {
         'type',
         'data_preprocessor.type',
+        'rpn_head.type',  # TrackingRPNHead: mmdet's RPNHead + tracking path
         'roi_head.type',
         'roi_head.bbox_head.type',
         # init_cfg=None: the weights come from load_from

@@ -32,6 +32,9 @@ model = dict(
         reg=0.1,
         reg_mode='relative',
         seed=0),
+    # mmdet's RPNHead (same layers and keys) with a batched path for the K
+    # templates of one frame
+    rpn_head=dict(type='TrackingRPNHead'),
     roi_head=dict(
         type='JointRoIHead',
         bbox_head=dict(type='JointShared2FCBBoxHead'),
