@@ -28,6 +28,7 @@ import argparse
 import time
 
 from mmtao.datasets.synthetic import (AnyObjectWorldGenerator,
+                                      RealWorldGenerator,
                                       SyntheticWorldGenerator)
 
 
@@ -71,27 +72,30 @@ def parse_args() -> argparse.Namespace:
         'fresh run)')
     parser.add_argument(
         '--world',
-        choices=('any', 'classic'),
+        choices=('any', 'real', 'classic'),
         default='classic',
-        help='any: thousands of photo identities, one class "object"; '
-        'classic: the six-class world of real cut-outs')
+        help='any: thousands of photo identities, one class "object" (the '
+        'shipped any-object model\'s world); real: the any-object world '
+        'without the paste shortcut (targets left in their own photo, '
+        'blended pastes, unlabelled clutter, sizes up to 0.9 of the short '
+        'side); classic: the six-class world of real cut-outs')
     parser.add_argument(
         '--photo-root',
         default=None,
-        help='(any) output folder of tools/misc/prepare_world_photos.py; '
+        help='(any, real) output folder of tools/misc/prepare_world_photos.py; '
         'default: scikit-image photos only')
     parser.add_argument(
         '--pool',
         choices=('train', 'val'),
         default=None,
-        help='(any) identity/photo pool; default train for --split train, '
+        help='(any, real) identity/photo pool; default train for --split train, '
         'else val (unseen identities and photos). Use --pool train on a '
         'val split to measure seen identities')
     parser.add_argument(
         '--identities',
         type=int,
         default=3000,
-        help='(any) size of the identity pool')
+        help='(any, real) size of the identity pool')
     return parser.parse_args()
 
 
@@ -103,8 +107,10 @@ def main() -> None:
         seed=args.seed,
         split=args.split,
         coco_interval=args.coco_interval)
-    if args.world == 'any':
-        generator = AnyObjectWorldGenerator(
+    if args.world in ('any', 'real'):
+        cls = AnyObjectWorldGenerator if args.world == 'any' else \
+            RealWorldGenerator
+        generator = cls(
             photo_root=args.photo_root,
             pool=args.pool,
             num_identities=args.identities,

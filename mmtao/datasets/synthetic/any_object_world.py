@@ -65,6 +65,8 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
     """
 
     categories = ('object', )
+    #: clip file names the world never reads
+    exclude_clips: Tuple[str, ...] = ()
 
     def __init__(self,
                  photo_root: Optional[str] = None,
@@ -110,7 +112,8 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
     def bank(self) -> IdentityBank:
         if self._bank is None:
             self._bank = IdentityBank(
-                PhotoBank(self.pool, self.photo_root), self.identity_seed)
+                PhotoBank(self.pool, self.photo_root, self.exclude_clips),
+                self.identity_seed)
         return self._bank
 
     def warm_up(self) -> None:
@@ -178,9 +181,7 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
 
     # ----------------------------------------------------------- plan
     def _plan(self, rng: np.random.Generator) -> _SequencePlan:
-        W, H = self.img_size
         F = self.num_frames
-        short = min(W, H)
         photos = self.bank.photos
 
         # Camera: a moving, zooming crop of a photo or of a clip's frames.
@@ -198,8 +199,21 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
                 bg_frames = [np.ascontiguousarray(f[:, ::-1]) for f in bg_frames]
         camera = _camera_path(rng, bg.shape[:2], self.img_size, F, (15, 40),
                               0.5)
+        target, t_index, max_rot = self._plan_target(rng)
+        objects = [target] + self._plan_others(rng, target, t_index, max_rot)
+        return self._finish_plan(rng, bg, camera, objects, bg_frames)
 
-        # Target: any identity, any size.
+    def _plan_target(self, rng: np.random.Generator
+                     ) -> Tuple[_ObjectPlan, Optional[int], float]:
+        """A pasted target: any identity, any size.
+
+        Returns:
+            tuple: The target's plan, its identity index and the largest
+            rotation of the sequence's objects (degrees).
+        """
+        W, H = self.img_size
+        F = self.num_frames
+        short = min(W, H)
         t_index, sprite = self._identity(rng, target=True)
         max_rot = 180.0 if rng.random() < self.p_spin else 30.0
         erratic = rng.random() < self.p_erratic
@@ -229,6 +243,21 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
                 cy = cy + push
         target = _ObjectPlan(TARGET_ID, sprite, 'object', cx, cy, size, angle,
                              0.0)
+        return target, t_index, max_rot
+
+    def _near_copy(self, target: _ObjectPlan, t_index: Optional[int],
+                   rng: np.random.Generator) -> Sprite:
+        """Another region of the target's photo, cut the same way."""
+        return self.bank.sibling(t_index, rng)
+
+    def _plan_others(self, rng: np.random.Generator, target: _ObjectPlan,
+                     t_index: Optional[int],
+                     max_rot: float) -> List[_ObjectPlan]:
+        """Distractors, a holder and an occluder around ``target``."""
+        F = self.num_frames
+        photos = self.bank.photos
+        sprite = target.sprite
+        cx, cy, size, angle = target.cx, target.cy, target.size, target.angle
         objects = [target]
 
         # Distractors: copies, near-copies and others, crossing the target.
@@ -238,7 +267,7 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
             if kind == 0:
                 d_sprite = _jitter_colour(sprite, rng)
             elif kind == 1:
-                d_sprite = self.bank.sibling(t_index, rng)
+                d_sprite = self._near_copy(target, t_index, rng)
             else:
                 d_sprite = self._identity(rng)[1]
             if rng.random() < 0.5:
@@ -301,6 +330,16 @@ class AnyObjectWorldGenerator(SyntheticWorldGenerator):
                     cy[t_occ] + np.sin(theta) * step, np.full(F, o_size),
                     rng.uniform(-30, 30) + rng.uniform(-1, 1) * t, 2.0))
 
+        return objects[1:]
+
+    def _finish_plan(self, rng: np.random.Generator, bg: np.ndarray,
+                     camera: np.ndarray, objects: List[_ObjectPlan],
+                     bg_frames: Optional[List[np.ndarray]] = None
+                     ) -> _SequencePlan:
+        """Illumination and motion blur along the target's motion."""
+        F = self.num_frames
+        target = objects[0]
+        cx, cy, size = target.cx, target.cy, target.size
         cast = rng.uniform(0.85, 1.15, 3)
         if rng.random() < self.p_illumination:
             g_times = _keyframe_times(rng, F, (8, 30))
