@@ -325,7 +325,7 @@ def test_preview_track_masks_scrub_and_correct(server, browser, model):
     size = _js(driver, 'const i = document.getElementById("preview-img");'
                'return [i.naturalWidth, i.naturalHeight];')
     assert size == [6 * 266, 200]  # 6 frames, 200 px high, 4:3
-    assert _in_view(driver, 'preview-img') or _in_view(driver, 'preview-text')
+    _wait(driver, lambda d: _in_view(d, 'preview-img'), 10, 'the preview in view')
     _shot(driver, 'web_demo_preview.png')
 
     pressed = time.time()

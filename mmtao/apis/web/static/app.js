@@ -471,13 +471,14 @@ function finish(s) {
 
 function showPreview(s) {
   if (!state.video || state.video.video_id !== s.video_id) return;
+  // scrolled to once loaded: before, the page is not yet as long
+  $('preview-img').onload = () => $('preview-box').scrollIntoView({block: 'start'});
   $('preview-img').src = s.files.preview;
   $('preview-text').textContent =
     `Frames ${s.start_frame}..${s.last_frame}: the first tile shows the mask the tracker finds ` +
     'for each box, the others the next frames as Track will track them (boxes, masks, scores). ' +
     'If an object is already lost here, redraw its box.';
   $('preview-box').hidden = false;
-  $('preview-box').scrollIntoView({block: 'nearest'});
   message('preview ready', 'info');
 }
 
