@@ -159,10 +159,13 @@ def score_tracker(tasks: List[dict], results: str,
         got = eval_got10k([preds[i] for i in idx], [t['boxes'] for t in sel],
                           [t['present'] for t in sel],
                           [t['size'] for t in sel])
-        ox = eval_oxuva([preds[i] for i in idx], [scores[i] for i in idx],
-                        [t['boxes'] for t in sel],
-                        [t['present'] for t in sel], [t['size'] for t in sel],
-                        score_thr=score_thr)
+        with np.errstate(invalid='ignore'):  # -inf scores of absent calls
+            ox = eval_oxuva([preds[i] for i in idx],
+                            [scores[i] for i in idx],
+                            [t['boxes'] for t in sel],
+                            [t['present'] for t in sel],
+                            [t['size'] for t in sel],
+                            score_thr=score_thr)
         out = {k: got[k] for k in ('AO', 'SR0.5', 'SR0.75', 'num_frames')}
         out.update({k: ox[k] for k in ('TPR', 'TNR', 'MaxGM')})
         out['num_absent'] = ox['TN'] + ox['FP']
@@ -190,7 +193,7 @@ def fmt(v: float) -> str:
 
 def markdown(all_res: Dict[str, Dict], tasks: List[dict]) -> str:
     lines = ['| task | tracker | AO | SR0.5 | SR0.75 | TPR | TNR | '
-             'keyframes (absent) |', '|---|---|---|---|---|---|---|---|']
+             'present (absent) keyframes |', '|---|---|---|---|---|---|---|---|']
     for t in [t['name'] for t in tasks] + ['pooled']:
         for name, res in all_res.items():
             r = res['pooled'] if t == 'pooled' else res['per_task'][t]
