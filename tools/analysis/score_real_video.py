@@ -192,8 +192,10 @@ def fmt(v: float) -> str:
 
 
 def markdown(all_res: Dict[str, Dict], tasks: List[dict]) -> str:
-    lines = ['| task | tracker | AO | SR0.5 | SR0.75 | TPR | TNR | '
-             'present (absent) keyframes |', '|---|---|---|---|---|---|---|---|']
+    lines = [
+        '| task | tracker | AO | SR0.5 | SR0.75 | TPR | TNR | '
+        'present (absent) keyframes |', '|---|---|---|---|---|---|---|---|'
+    ]
     for t in [t['name'] for t in tasks] + ['pooled']:
         for name, res in all_res.items():
             r = res['pooled'] if t == 'pooled' else res['per_task'][t]
