@@ -167,3 +167,35 @@ def test_committed_labels_cover_every_task():
         step = m['keyframe_step']
         assert (np.diff(t['frames']) == step).all(), t['name']
         assert t['frames'][-1] + step > m['last_frame'], t['name']
+
+
+def test_opencv_runner_writes_oxuva_csvs_the_scorer_reads(tmp_path):
+    """run_opencv_tracker on the OxUvA layout: one CSV per task (a subset
+    with --tasks), rows init+1..last, read back by the scorer."""
+    cv2 = pytest.importorskip('cv2')
+    from PIL import Image
+    import run_opencv_tracker as tool
+    if 'MIL' not in tool.available_trackers():
+        pytest.skip(f'cv2 {cv2.__version__} has no MIL tracker')
+    manifest, labels, _ = write_fixture(tmp_path)
+    root = tmp_path / 'rv'
+    frames = root / 'images' / 'dev' / 'v1'
+    frames.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(21):  # a textured square drifting right on noise
+        img = rng.integers(0, 60, (100, 100, 3), dtype=np.uint8)
+        img[10:30, 10 + i:30 + i] = rng.integers(150, 255, (20, 20, 3))
+        Image.fromarray(img).save(frames / f'{i:06d}.jpeg')
+    prep.write_oxuva_csvs(
+        prep.load_manifest(manifest), prep.load_labels(labels), str(root))
+    out = tmp_path / 'mil'
+    tool.main([str(root), '--tracker', 'MIL', '--out', str(out), '--tasks',
+               'v1_a'])
+    assert sorted(p.name for p in out.iterdir()) == ['v1_a.csv']
+    pred = score.read_prediction_csv(str(out / 'v1_a.csv'), (100, 100))
+    assert sorted(pred) == list(range(1, 21))
+    box = np.array(pred[20][2])
+    assert np.all((box >= -1) & (box <= 101)) and box[2] > box[0]
+    with pytest.raises(ValueError, match='no task'):
+        tool.main([str(root), '--tracker', 'MIL', '--out', str(out),
+                   '--tasks', 'v1_zz'])

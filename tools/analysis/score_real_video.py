@@ -159,10 +159,13 @@ def score_tracker(tasks: List[dict], results: str,
         got = eval_got10k([preds[i] for i in idx], [t['boxes'] for t in sel],
                           [t['present'] for t in sel],
                           [t['size'] for t in sel])
-        ox = eval_oxuva([preds[i] for i in idx], [scores[i] for i in idx],
-                        [t['boxes'] for t in sel],
-                        [t['present'] for t in sel], [t['size'] for t in sel],
-                        score_thr=score_thr)
+        with np.errstate(invalid='ignore'):  # -inf scores of absent calls
+            ox = eval_oxuva([preds[i] for i in idx],
+                            [scores[i] for i in idx],
+                            [t['boxes'] for t in sel],
+                            [t['present'] for t in sel],
+                            [t['size'] for t in sel],
+                            score_thr=score_thr)
         out = {k: got[k] for k in ('AO', 'SR0.5', 'SR0.75', 'num_frames')}
         out.update({k: ox[k] for k in ('TPR', 'TNR', 'MaxGM')})
         out['num_absent'] = ox['TN'] + ox['FP']
@@ -189,8 +192,10 @@ def fmt(v: float) -> str:
 
 
 def markdown(all_res: Dict[str, Dict], tasks: List[dict]) -> str:
-    lines = ['| task | tracker | AO | SR0.5 | SR0.75 | TPR | TNR | '
-             'keyframes (absent) |', '|---|---|---|---|---|---|---|---|']
+    lines = [
+        '| task | tracker | AO | SR0.5 | SR0.75 | TPR | TNR | '
+        'present (absent) keyframes |', '|---|---|---|---|---|---|---|---|'
+    ]
     for t in [t['name'] for t in tasks] + ['pooled']:
         for name, res in all_res.items():
             r = res['pooled'] if t == 'pooled' else res['per_task'][t]
@@ -205,6 +210,35 @@ def markdown(all_res: Dict[str, Dict], tasks: List[dict]) -> str:
     for name, res in all_res.items():
         lines.append(f'| {name} | ' + ' | '.join(
             fmt(res['by_size'][n]['AO']) for n, _, _ in SIZE_BINS) + ' |')
+    return '\n'.join(lines)
+
+
+def compact_markdown(all_res: Dict[str, Dict], tasks: List[dict]) -> str:
+    """Pooled scores (one row per tracker) and per-task AO / SR0.5 (one
+    column per tracker)."""
+    names = list(all_res)
+    sizes = [n for n, _, _ in SIZE_BINS]
+    lines = [
+        '| tracker | AO | SR0.5 | SR0.75 | TPR | TNR | ' +
+        ' | '.join(f'AO {n}' for n in sizes) + ' |',
+        '|---|' + '---|' * (5 + len(sizes))
+    ]
+    for name, res in all_res.items():
+        p = res['pooled']
+        lines.append(f'| {name} | ' + ' | '.join(
+            fmt(p[k]) for k in ('AO', 'SR0.5', 'SR0.75', 'TPR', 'TNR')) +
+            ' | ' + ' | '.join(fmt(res['by_size'][n]['AO'])
+                               for n in sizes) + ' |')
+    lines += [
+        '', '| task | ' + ' | '.join(f'AO {n}' for n in names) + ' | ' +
+        ' | '.join(f'SR0.5 {n}' for n in names) + ' |',
+        '|---|' + '---|' * (2 * len(names))
+    ]
+    for t in tasks:
+        r = [all_res[n]['per_task'][t['name']] for n in names]
+        lines.append(f'| {t["name"]} | ' +
+                     ' | '.join(fmt(x['AO']) for x in r) + ' | ' +
+                     ' | '.join(fmt(x['SR0.5']) for x in r) + ' |')
     return '\n'.join(lines)
 
 
@@ -227,6 +261,8 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             name, path = osp.basename(osp.normpath(item)), item
         all_res[name] = score_tracker(tasks, path, args.score_thr)
     print(markdown(all_res, tasks))
+    print()
+    print(compact_markdown(all_res, tasks))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(all_res, f, indent=1, default=float)
