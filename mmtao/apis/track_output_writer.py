@@ -78,6 +78,9 @@ class TrackOutputWriter:
             self._txt = open(self.paths['track'], 'w')
             self._write_txt(TRACK_HEADER + '\n')
         except BaseException:
+            if osp.isfile(self.paths['track']) and \
+                    os.path.getsize(self.paths['track']) == 0:
+                os.remove(self.paths['track'])  # the disk was full already
             self._lock.release()
             raise
         self._queue: queue.Queue = queue.Queue(maxsize=8)
@@ -94,7 +97,10 @@ class TrackOutputWriter:
                 self._txt.close()
             except OSError:
                 pass
-            os.truncate(self.paths['track'], self._txt_size)
+            try:
+                os.truncate(self.paths['track'], self._txt_size)
+            except OSError:
+                pass
             raise output_error(self.paths['track'], e) from e
         self._txt_size += len(text.encode())
 

@@ -204,22 +204,26 @@ def track_video(inferencer: SOTInferencer,
         name = osp.splitext(osp.basename(osp.normpath(reader.source)))[0]
     total = len(reader) if progress is not None or out_dir else 0
     writer = None
-    if out_dir is not None:
-        writer = TrackOutputWriter(
-            out_dir, name, reader.fps,
-            sheet_every=max(total // SHEET_FRAMES, 1))
     summary = VideoTrackSummary()
+    if out_dir is not None:
+        try:
+            writer = TrackOutputWriter(
+                out_dir, name, reader.fps,
+                sheet_every=max(total // SHEET_FRAMES, 1))
+        except OutputError as e:  # the disk is full before the first frame
+            e.summary = summary
+            raise
     rows_boxes, rows_scores = [], []
     model_time, t_first = 0.0, None
     error: Optional[BaseException] = None
     try:
         for step in iter_tracks(inferencer, reader, bboxes):
             pred = step.result.pred_track_instances
+            if writer is not None:  # first: a failed write ends the summary
+                writer.write(step.index, step.frame, step.result)
             summary.frame_indices.append(step.index)
             rows_boxes.append(pred.bboxes.cpu().numpy())
             rows_scores.append(pred.scores.cpu().numpy())
-            if writer is not None:
-                writer.write(step.index, step.frame, step.result)
             if t_first is None:
                 t_first = time.perf_counter()
             else:

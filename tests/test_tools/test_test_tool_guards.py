@@ -58,7 +58,8 @@ def test_bad_line_in_last_sequence_stops_before_tracking(bench, tmp_path):
     assert last_line.startswith('error: ') and 'Traceback' not in proc.stderr
     assert f'{last}/groundtruth.txt:5' in last_line
     # refused before the first frame: no test iteration was logged
-    assert 'Epoch(test)' not in proc.stdout + proc.stderr
+    assert 'Iter(test)' not in proc.stdout + proc.stderr
+    assert 'DataLoader worker' not in proc.stderr  # found before the loop
 
 
 def test_shared_work_dir_is_refused(bench, tmp_path):

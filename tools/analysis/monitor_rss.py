@@ -95,7 +95,8 @@ def plot(csvs: List[str], labels: List[str], png: str) -> None:
         x_key = [k for k in rows[0] if k in ('iter', 'frame')][0]
         ax.plot([float(r[x_key]) for r in rows],
                 [float(r['rss_mb']) for r in rows],
-                label=f'{label} (last {float(rows[-1]["rss_mb"]):.0f} MiB)')
+                label=f'{label} (peak '
+                f'{max(float(r["rss_mb"]) for r in rows):.0f} MiB)')
     ax.set_xlabel(x_key)
     ax.set_ylabel('RSS (MiB)')
     ax.set_ylim(bottom=0)
