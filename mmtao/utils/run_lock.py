@@ -47,9 +47,12 @@ class RunLock:
                 f'{what} is being written by another run (pid '
                 f'{holder or "?"}); refusing to mix two runs\' files'
                 f'{"; " + hint if hint else ""}') from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f'{os.getpid()}\n'.encode())
         self._fd = fd
+        try:  # the pid only names the holder: a full disk is no reason to fail
+            os.ftruncate(fd, 0)
+            os.write(fd, f'{os.getpid()}\n'.encode())
+        except OSError:
+            pass
 
     def release(self) -> None:
         """Remove the lock file and release the lock (idempotent)."""
