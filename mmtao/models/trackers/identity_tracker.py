@@ -194,19 +194,7 @@ class IdentityTracker(SOTTracker):
               img_meta: dict,
               lean: Optional[bool] = None) -> InstanceData:
         """Locate every object in the next frame (see the class doc)."""
-        if self.templates is None:
-            raise RuntimeError('call init(frame, bboxes) before track(frame)')
-        self.check_frame_size(img_meta)
-        feats = model.extract_feat(img)
-        self._feats, self._meta = feats, img_meta
-        self.frame += 1
-        candidates, masks = model.predict_candidates(
-            feats,
-            self.templates,
-            img_meta,
-            rescale=True,
-            lean=lean,
-            lazy_masks=True)
+        candidates, masks = self._next_candidates(model, img, img_meta, lean)
         self.last = self._select_identities(model, candidates, masks)
         return self._result(self.last)
 
