@@ -187,19 +187,9 @@ class IdentityTracker(SOTTracker):
             self.motions[k].reset(box)
 
     # ------------------------------------------------------------------ #
-    @torch.no_grad()
-    def track(self,
-              model,
-              img: Tensor,
-              img_meta: dict,
-              lean: Optional[bool] = None) -> InstanceData:
-        """Locate every object in the next frame (see the class doc)."""
-        candidates, masks = self._next_candidates(model, img, img_meta, lean)
-        self.last = self._select_identities(model, candidates, masks)
-        return self._result(self.last)
-
-    def _select_identities(self, model, candidates: List[InstanceData],
-                           masks) -> InstanceData:
+    # track() is SOTTracker's; the choice among the candidates is this one
+    def _select_next(self, model, candidates: List[InstanceData],
+                     masks) -> InstanceData:
         num = self.num_objects
         last = self.last
         rescored, overlaps, factors = [], [], []

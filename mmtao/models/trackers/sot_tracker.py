@@ -263,8 +263,13 @@ class SOTTracker:
             model tracks masks, ``masks`` (K, H, W) bool.
         """
         candidates, masks = self._next_candidates(model, img, img_meta, lean)
-        self.last = self.select(candidates, masks)
+        self.last = self._select_next(model, candidates, masks)
         return self._result(self.last)
+
+    def _select_next(self, model, candidates: List[InstanceData],
+                     masks: Optional[Callable]) -> InstanceData:
+        """The choice of :meth:`track` (subclasses choose otherwise)."""
+        return self.select(candidates, masks)
 
     def _next_candidates(self, model, img: Tensor, img_meta: dict,
                          lean: Optional[bool]

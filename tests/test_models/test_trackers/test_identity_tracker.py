@@ -97,7 +97,7 @@ def test_two_objects_do_not_collapse_onto_one(model):
         tracker._feats, tracker._meta = tracker._feats, meta
         # both objects' best candidate is the first place; object 0 is
         # surer of it
-        out = tracker._select_identities(
+        out = tracker._select_next(
             model, [cands(same, [0.9, 0.2]), cands(same, [0.6, 0.5])], None)
         got = [int(torch.all(out.bboxes[k] == torch.tensor(same[0])) == 0)
                for k in range(2)]
