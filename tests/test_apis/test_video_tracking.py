@@ -10,29 +10,21 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from conftest import REPO_ROOT
-from mmtao.apis import (SOTInferencer, TrackOutputWriter, init_tracker,
-                        iter_tracks, track_video)
+from tiny_video import REPO_ROOT, TINY_TAO
+from tiny_video import moving_box_frame as _frame
+from tiny_video import tiny_inferencer
+from mmtao.apis import TrackOutputWriter, iter_tracks, track_video
 from mmtao.utils.video_io import (FrameError, FrameReader, Mp4Writer,
                                   ensure_writable_dir)
 
-TINY_TAO = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao_got10k.py')
 DEMO = osp.join(REPO_ROOT, 'tools/demo/demo_track.py')
 BOX = [20., 30., 50., 60.]  # xyxy
 
 
 @pytest.fixture(scope='module')
 def inferencer():
-    torch.manual_seed(0)
-    return SOTInferencer(init_tracker(TINY_TAO))
-
-
-def _frame(i, h=96, w=128):
-    f = np.full((h, w, 3), 40, np.uint8)
-    f[30:60, 20 + 4 * i:50 + 4 * i] = (0, 200, 255)
-    return f
+    return tiny_inferencer()
 
 
 def _folder(root, n, bad=None, other_size=None):

@@ -23,9 +23,8 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
-from tool_runner import REPO_ROOT, run_tool
+from tool_runner import REPO_ROOT, run_tool, save_seeded_tracker
 
 CFG = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao_oxuva.py')
 # (video, object, init_frame, last_frame, number of frames in the video)
@@ -70,11 +69,7 @@ def runs(tmp_path_factory):
             _write_video(osp.join(data, 'images', 'dev', vid), n, i)
             f.write(f'{vid},{obj},{init},{last},' +
                     ','.join(map(str, INIT_BOX)) + '\n')
-    from mmtao.apis import init_tracker
-    torch.manual_seed(0)
-    model = init_tracker(CFG)
-    ckpt = str(root / 'tiny.pth')
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    ckpt = save_seeded_tracker(CFG, str(root / 'tiny.pth'))
     opts = ['--cfg-options', f'test_dataloader.dataset.data_root={data}']
 
     # run 1: no labels (test split style): CSVs only

@@ -14,29 +14,21 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
-from conftest import REPO_ROOT
+from tool_runner import TINY_CFG, make_synthetic_benchmark
 from tool_runner import run_tool as _run
+from tool_runner import save_seeded_tracker
 
-CFG = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao_got10k.py')
+CFG = TINY_CFG
 
 
 @pytest.fixture(scope='module')
 def bench(tmp_path_factory):
     root = tmp_path_factory.mktemp('sot_e2e')
-    data = str(root / 'val')
-    _run([
-        sys.executable, 'tools/misc/make_synthetic_world.py', '--out', data,
-        '--num-videos', '3', '--num-frames', '8', '--seed', '7',
-        '--img-size', '128', '96'
-    ])
+    data = make_synthetic_benchmark(
+        str(root / 'val'), num_frames=8, seed=7, img_size=(128, 96))
     # a seeded random tiny tracker saved as a plain state-dict checkpoint
-    from mmtao.apis import init_tracker
-    torch.manual_seed(0)
-    model = init_tracker(CFG)
-    ckpt = str(root / 'tiny.pth')
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    ckpt = save_seeded_tracker(CFG, str(root / 'tiny.pth'))
     return data, ckpt, root
 
 

@@ -8,28 +8,20 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
-from tool_runner import REPO_ROOT, run_tool
+from tool_runner import (REPO_ROOT, TINY_CFG, make_synthetic_benchmark,
+                         save_seeded_tracker)
 from mmtao.utils.run_lock import RunLock
 
-CFG = osp.join(REPO_ROOT, 'tests/data/configs/tiny_tao_got10k.py')
+CFG = TINY_CFG
 
 
 @pytest.fixture(scope='module')
 def bench(tmp_path_factory):
     root = tmp_path_factory.mktemp('guards')
-    data = str(root / 'val')
-    run_tool([
-        sys.executable, 'tools/misc/make_synthetic_world.py', '--out', data,
-        '--num-videos', '3', '--num-frames', '6', '--seed', '3',
-        '--img-size', '96', '72'
-    ])
-    from mmtao.apis import init_tracker
-    torch.manual_seed(0)
-    ckpt = str(root / 'tiny.pth')
-    torch.save({'state_dict': init_tracker(CFG).state_dict(), 'meta': {}},
-               ckpt)
+    data = make_synthetic_benchmark(
+        str(root / 'val'), num_frames=6, seed=3, img_size=(96, 72))
+    ckpt = save_seeded_tracker(CFG, str(root / 'tiny.pth'))
     return data, ckpt, root
 
 

@@ -43,6 +43,36 @@ def check_template_bboxes(bboxes: Tensor,
                              f'of size (h={h}, w={w})')
 
 
+def sample_points(feat: Tensor, xs: Tensor, ys: Tensor,
+                  stride: int) -> Tensor:
+    """Bilinear features of one level at points in input coordinates.
+
+    The convention of :class:`RidgeTemplateHead` (cell ``i`` covers pixels
+    ``[i * s, (i + 1) * s)``, border padding), shared with the trackers'
+    template memory.
+
+    Args:
+        feat (Tensor): (D, H, W) one level of one image.
+        xs (Tensor): (n, ) x in input pixels.
+        ys (Tensor): (n, ) y in input pixels.
+        stride (int): The level's stride.
+
+    Returns:
+        Tensor: (n, D).
+    """
+    h, w = feat.shape[-2:]
+    # grid_sample with align_corners=False: -1 is the left edge of cell 0
+    grid = torch.stack([xs / stride / w * 2 - 1, ys / stride / h * 2 - 1],
+                       dim=-1).to(feat.dtype)
+    out = F.grid_sample(
+        feat[None],
+        grid[None, None],
+        mode='bilinear',
+        padding_mode='border',
+        align_corners=False)
+    return out[0, :, 0].t()
+
+
 @MODELS.register_module()
 class RidgeTemplateHead(BaseModule):
     """Computes the object template T_d of "Learning to Track Any Object".
@@ -305,17 +335,7 @@ class RidgeTemplateHead(BaseModule):
         gy = (y1 + frac * (y2 - y1))[:, None].expand(g, g).reshape(-1)
         xs = torch.cat([((x1 + x2) / 2)[None], gx])
         ys = torch.cat([((y1 + y2) / 2)[None], gy])
-        h, w = feat.shape[-2:]
-        # grid_sample with align_corners=False: -1 is the left edge of cell 0
-        grid = torch.stack([xs / stride / w * 2 - 1, ys / stride / h * 2 - 1],
-                           dim=-1)
-        out = F.grid_sample(
-            feat[None],
-            grid[None, None],
-            mode='bilinear',
-            padding_mode='border',
-            align_corners=False)
-        return out[0, :, 0].t()
+        return sample_points(feat, xs, ys, stride)
 
     def negative_cells(self,
                        featmap_sizes: Sequence[Tuple[int, int]],

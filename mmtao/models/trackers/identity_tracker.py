@@ -187,31 +187,9 @@ class IdentityTracker(SOTTracker):
             self.motions[k].reset(box)
 
     # ------------------------------------------------------------------ #
-    @torch.no_grad()
-    def track(self,
-              model,
-              img: Tensor,
-              img_meta: dict,
-              lean: Optional[bool] = None) -> InstanceData:
-        """Locate every object in the next frame (see the class doc)."""
-        if self.templates is None:
-            raise RuntimeError('call init(frame, bboxes) before track(frame)')
-        self.check_frame_size(img_meta)
-        feats = model.extract_feat(img)
-        self._feats, self._meta = feats, img_meta
-        self.frame += 1
-        candidates, masks = model.predict_candidates(
-            feats,
-            self.templates,
-            img_meta,
-            rescale=True,
-            lean=lean,
-            lazy_masks=True)
-        self.last = self._select_identities(model, candidates, masks)
-        return self._result(self.last)
-
-    def _select_identities(self, model, candidates: List[InstanceData],
-                           masks) -> InstanceData:
+    # track() is SOTTracker's; the choice among the candidates is this one
+    def _select_next(self, model, candidates: List[InstanceData],
+                     masks) -> InstanceData:
         num = self.num_objects
         last = self.last
         rescored, overlaps, factors = [], [], []

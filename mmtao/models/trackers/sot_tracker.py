@@ -262,21 +262,38 @@ class SOTTracker:
             ``labels`` (K, ) zeros, ``instances_id`` (K, ) and, when the
             model tracks masks, ``masks`` (K, H, W) bool.
         """
+        candidates, masks = self._next_candidates(model, img, img_meta, lean)
+        self.last = self._select_next(model, candidates, masks)
+        return self._result(self.last)
+
+    def _select_next(self, model, candidates: List[InstanceData],
+                     masks: Optional[Callable]) -> InstanceData:
+        """The choice of :meth:`track` (subclasses choose otherwise)."""
+        return self.select(candidates, masks)
+
+    def _next_candidates(self, model, img: Tensor, img_meta: dict,
+                         lean: Optional[bool]
+                         ) -> Tuple[List[InstanceData], Optional[Callable]]:
+        """Check the frame, run the model on it (its features are kept for
+        :meth:`correct`) and return every object's candidates.
+
+        Returns:
+            tuple: ``(candidates, masks)`` of ``model.predict_candidates``
+            with lazy masks: K :obj:`InstanceData` and the mask callable.
+        """
         if self.templates is None:
             raise RuntimeError('call init(frame, bboxes) before track(frame)')
         self.check_frame_size(img_meta)
         feats = model.extract_feat(img)
         self._feats, self._meta = feats, img_meta
         self.frame += 1
-        candidates, masks = model.predict_candidates(
+        return model.predict_candidates(
             feats,
             self.templates,
             img_meta,
             rescale=True,
             lean=lean,
             lazy_masks=True)
-        self.last = self.select(candidates, masks)
-        return self._result(self.last)
 
     def select(self,
                candidates: List[InstanceData],

@@ -3,10 +3,11 @@ import copy
 from typing import List, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from mmtao.registry import MODELS
+# the trackers sample template rows exactly as the head does
+from ..heads.ridge_template_head import sample_points  # noqa: F401
 
 
 def weighted_ridge(rows: Tensor, weights: Tensor, targets: Tensor,
@@ -59,34 +60,6 @@ def weighted_ridge(rows: Tensor, weights: Tensor, targets: Tensor,
     else:
         T = torch.linalg.solve(M, b)
     return T[..., 0].to(dtype)
-
-
-def sample_points(feat: Tensor, xs: Tensor, ys: Tensor,
-                  stride: int) -> Tensor:
-    """Bilinear features of one level at points in input coordinates.
-
-    The convention of :class:`RidgeTemplateHead` (cell ``i`` covers pixels
-    ``[i * s, (i + 1) * s)``, border padding).
-
-    Args:
-        feat (Tensor): (D, H, W) one level of one image.
-        xs (Tensor): (n, ) x in input pixels.
-        ys (Tensor): (n, ) y in input pixels.
-        stride (int): The level's stride.
-
-    Returns:
-        Tensor: (n, D).
-    """
-    h, w = feat.shape[-2:]
-    grid = torch.stack([xs / stride / w * 2 - 1, ys / stride / h * 2 - 1],
-                       dim=-1).to(feat.dtype)
-    out = F.grid_sample(
-        feat[None],
-        grid[None, None],
-        mode='bilinear',
-        padding_mode='border',
-        align_corners=False)
-    return out[0, :, 0].t()
 
 
 class _Entry:

@@ -1,42 +1,19 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 """SOTTracker.correct / get_state / set_state (the contract of the web
 demo): corrections join the template memory, no backbone pass."""
-import importlib.util
-import os.path as osp
-
 import numpy as np
 import pytest
 import torch
-from mmdet.structures import DetDataSample
 
 from mmtao.models.trackers import SOTTracker
+from tiny_tracking import H, W, frame, tiny_model
 
 SMOOTHER = dict(type='TemporalSmoother')
-H, W = 48, 64
 
 
 @pytest.fixture(scope='module')
 def model():
-    spec = importlib.util.spec_from_file_location(
-        'test_models_conftest',
-        osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                 'conftest.py'))
-    helpers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(helpers)
-    return helpers._build_model(helpers.load_model_cfg(
-        helpers.TAO_MODEL)).eval()
-
-
-def frame(model, seed=0):
-    img = torch.randint(
-        0, 255, (3, H, W), dtype=torch.uint8,
-        generator=torch.Generator().manual_seed(seed))
-    sample = DetDataSample(
-        metainfo=dict(
-            img_shape=(H, W), ori_shape=(H, W), scale_factor=(1., 1.)))
-    data = model.data_preprocessor(
-        dict(inputs=[img], data_samples=[sample]), False)
-    return data['inputs'], dict(data['data_samples'][0].metainfo, frame_id=1)
+    return tiny_model()
 
 
 def ridge64(rows, targets, reg):

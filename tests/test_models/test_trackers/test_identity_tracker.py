@@ -1,17 +1,11 @@
 # Copyright (c) mmtao contributors. All rights reserved.
-import importlib.util
-import os.path as osp
-
-import numpy as np
 import pytest
 import torch
-from mmdet.structures import DetDataSample
-from mmengine.structures import InstanceData
 
 from mmtao.models.trackers import IdentityTracker, SOTTracker, build_tracker
 from mmtao.models.trackers.template_memory import weighted_ridge
+from tiny_tracking import cands, frame, tiny_model
 
-H, W = 48, 64
 FULL = dict(
     type='IdentityTracker',
     init_positives='mask',
@@ -30,26 +24,7 @@ FULL = dict(
 
 @pytest.fixture(scope='module')
 def model():
-    spec = importlib.util.spec_from_file_location(
-        'test_models_conftest',
-        osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                 'conftest.py'))
-    helpers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(helpers)
-    return helpers._build_model(helpers.load_model_cfg(
-        helpers.TAO_MODEL)).eval()
-
-
-def frame(model, seed=0):
-    img = torch.randint(
-        0, 255, (3, H, W), dtype=torch.uint8,
-        generator=torch.Generator().manual_seed(seed))
-    sample = DetDataSample(
-        metainfo=dict(
-            img_shape=(H, W), ori_shape=(H, W), scale_factor=(1., 1.)))
-    data = model.data_preprocessor(
-        dict(inputs=[img], data_samples=[sample]), False)
-    return data['inputs'], dict(data['data_samples'][0].metainfo, frame_id=1)
+    return tiny_model()
 
 
 BOXES = [[4., 4., 20., 20.], [30., 10., 60., 40.]]
@@ -113,12 +88,6 @@ def test_memory_grows_bounded_and_templates_are_its_solve(model):
     torch.testing.assert_close(cues['presence'], torch.sigmoid(z))
 
 
-def cands(boxes, scores):
-    boxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
-    return InstanceData(bboxes=boxes, scores=torch.tensor(scores).float(),
-                        masks=SOTTracker.box_masks(boxes, H, W))
-
-
 def test_two_objects_do_not_collapse_onto_one(model):
     img, meta = frame(model)
     same = [[5., 5., 21., 21.], [31., 11., 61., 41.]]
@@ -128,7 +97,7 @@ def test_two_objects_do_not_collapse_onto_one(model):
         tracker._feats, tracker._meta = tracker._feats, meta
         # both objects' best candidate is the first place; object 0 is
         # surer of it
-        out = tracker._select_identities(
+        out = tracker._select_next(
             model, [cands(same, [0.9, 0.2]), cands(same, [0.6, 0.5])], None)
         got = [int(torch.all(out.bboxes[k] == torch.tensor(same[0])) == 0)
                for k in range(2)]

@@ -1,10 +1,10 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import pytest
 import torch
-from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 
 from mmtao.models.trackers import SOTTracker, TemporalSmoother
+from tiny_tracking import H, W, cands, frame, tiny_model
 
 SMOOTHER = dict(
     type='TemporalSmoother',
@@ -12,42 +12,11 @@ SMOOTHER = dict(
     low_iou=0.1,
     recover_iou=0.3,
     recover_frames=30)
-H, W = 48, 64
 
 
 @pytest.fixture(scope='module')
 def model():
-    # tests/test_models/conftest.py by path: in a whole-suite run the module
-    # name 'conftest' is whichever folder's conftest was imported last
-    import importlib.util
-    import os.path as osp
-    spec = importlib.util.spec_from_file_location(
-        'test_models_conftest',
-        osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                 'conftest.py'))
-    helpers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(helpers)
-    return helpers._build_model(helpers.load_model_cfg(
-        helpers.TAO_MODEL)).eval()
-
-
-def frame(model, seed=0):
-    img = torch.randint(
-        0, 255, (3, H, W), dtype=torch.uint8,
-        generator=torch.Generator().manual_seed(seed))
-    sample = DetDataSample(
-        metainfo=dict(
-            img_shape=(H, W), ori_shape=(H, W), scale_factor=(1., 1.)))
-    data = model.data_preprocessor(
-        dict(inputs=[img], data_samples=[sample]), False)
-    return data['inputs'], dict(data['data_samples'][0].metainfo, frame_id=1)
-
-
-def cands(boxes, scores):
-    boxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
-    masks = SOTTracker.box_masks(boxes, H, W)
-    return InstanceData(
-        bboxes=boxes, scores=torch.tensor(scores).float(), masks=masks)
+    return tiny_model()
 
 
 def test_box_masks_are_the_pixel_centres_in_the_box():
