@@ -2,7 +2,7 @@
 from typing import List, Optional
 
 import torch
-from mmdet.structures.bbox import bbox2roi, bbox_overlaps, scale_boxes
+from mmdet.structures.bbox import bbox2roi, bbox_overlaps
 from mmdet.utils import OptConfigType
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
@@ -287,13 +287,11 @@ class IdentityTracker(SOTTracker):
         mask (the centre when the mask misses the grid), (n, D)."""
         if not objs:
             return {}
-        meta = self._meta
-        sx, sy = meta['scale_factor'][:2]
         g = self.update_cfg['grid'] if self.update_cfg else 3
         frac = (torch.arange(g, dtype=torch.float32,
                              device=bboxes.device) + 0.5) / g
         boxes = bboxes[objs].float()
-        boxes_in = scale_boxes(boxes.clone(), meta['scale_factor'])
+        boxes_in = self.to_input(boxes)
         head, levels = self._level_points(model, boxes_in)
         rows = {}
         for i, k in enumerate(objs):
@@ -308,16 +306,18 @@ class IdentityTracker(SOTTracker):
                     xs, ys = xs[on], ys[on]
                 else:
                     xs, ys = ((x1 + x2) / 2)[None], ((y1 + y2) / 2)[None]
+            # frame pixels -> the input's, as the box went
+            bx1, by1, bx2, by2 = boxes_in[i]
+            xs = bx1 + (xs - x1) * (bx2 - bx1) / (x2 - x1).clamp(min=1e-6)
+            ys = by1 + (ys - y1) * (by2 - by1) / (y2 - y1).clamp(min=1e-6)
             lvl = levels[i]
-            rows[k] = sample_points(self._feats[lvl][0], xs * sx, ys * sy,
+            rows[k] = sample_points(self._feats[lvl][0], xs, ys,
                                     head.featmap_strides[lvl])
         return rows
 
     def _centre_rows(self, model, boxes: Tensor) -> Tensor:
         """Centre features of boxes in original coordinates, (n, D)."""
-        boxes_in = scale_boxes(boxes.float().clone(),
-                               self._meta['scale_factor'])
-        return self._box_rows(model, boxes_in)[:, 0]
+        return self._box_rows(model, self.to_input(boxes))[:, 0]
 
     def _update_memory(self, model, candidates, keep, bboxes: Tensor,
                        rows: dict, present: Tensor) -> None:

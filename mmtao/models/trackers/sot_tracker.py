@@ -1,10 +1,9 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import copy
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Tuple
 
-import numpy as np
 import torch
-from mmdet.structures.bbox import bbox_overlaps, scale_boxes
+from mmdet.structures.bbox import scale_boxes
 from mmdet.utils import OptConfigType
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
@@ -12,55 +11,14 @@ from torch import Tensor
 
 from mmtao.registry import MODELS
 from ..heads.ridge_template_head import check_template_bboxes
-from .template_memory import TemplateMemory, sample_points
-
-BoxesLike = Union[Tensor, np.ndarray, Sequence[Sequence[float]],
-                  Sequence[float]]
-
-
-def as_boxes(bboxes: BoxesLike,
-             name: str = 'init bboxes',
-             img_shape: Optional[Sequence[int]] = None) -> Tensor:
-    """K boxes as a float32 Tensor (K, 4), K >= 1, or a one-line ValueError.
-
-    Args:
-        bboxes: (K, 4) or (4, ) numbers, xyxy.
-        name (str): How the error names the input.
-        img_shape (Sequence[int], optional): (h, w) of the frame; when
-            given, a finite box whose centre lies outside it is refused
-            (its template would be read outside the image).
-
-    Returns:
-        Tensor: (K, 4) float32 on the CPU (or the input's device).
-    """
-    device = bboxes.device if isinstance(bboxes, Tensor) else 'cpu'
-    if isinstance(bboxes, Tensor):
-        bboxes = bboxes.detach().cpu().numpy()
-    try:
-        arr = np.asarray(bboxes, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise ValueError(f'{name} must be K boxes of 4 numbers '
-                         f'(x1, y1, x2, y2), got {bboxes!r}') from None
-    if arr.ndim == 1 and arr.size == 4:
-        arr = arr[None]
-    if arr.ndim != 2 or arr.shape[1] != 4 or arr.shape[0] == 0:
-        raise ValueError(
-            f'{name} must be K >= 1 boxes of 4 numbers (x1, y1, x2, y2), '
-            f'got an array of shape {arr.shape}')
-    if img_shape is not None:
-        h, w = img_shape[:2]
-        for box in arr[np.isfinite(arr).all(1)].tolist():
-            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-            if not (0 <= cx < w and 0 <= cy < h):
-                raise ValueError(
-                    f'{name}: box {box} has its centre ({cx:g}, {cy:g}) '
-                    f'outside the image of size (h={h}, w={w}); expected a '
-                    'box around an object inside the image')
-    return torch.from_numpy(arr).to(device)
+from .box_inputs import BoxesLike, as_boxes  # noqa: F401 (API)
+from .template_memory import TemplateMemory
+from .tracker_correction import CorrectionMixin
+from .tracker_selection import SelectionMixin
 
 
 @MODELS.register_module()
-class SOTTracker:
+class SOTTracker(SelectionMixin, CorrectionMixin):
     """Per-object tracking state and selection of K objects (Sec. 4.2).
 
     The one place that turns a tracker model's candidates into tracks: the
@@ -101,14 +59,20 @@ class SOTTracker:
         memory (dict or ConfigDict, optional): ``TemplateMemory`` options
             (its ``reg`` / ``reg_mode`` default to the template head's).
             Defaults to None (defaults).
+        search (dict or ConfigDict, optional): A :class:`SearchRegion`
+            config: the network sees a window around the objects at one
+            object scale instead of the whole frame. Defaults to None (the
+            paper's whole frame).
     """
 
     def __init__(self,
                  temporal: OptConfigType = None,
-                 memory: OptConfigType = None) -> None:
+                 memory: OptConfigType = None,
+                 search: OptConfigType = None) -> None:
         self.temporal_cfg = temporal
         self.memory_cfg = dict(memory or {})
         self.memory_cfg.pop('type', None)
+        self.search_cfg = search
         self.reset()
 
     def reset(self) -> None:
@@ -121,6 +85,15 @@ class SOTTracker:
         self.memory: Optional[TemplateMemory] = None
         self._feats: Optional[Tuple[Tensor]] = None
         self._meta: Optional[dict] = None
+        # the last frame as the pipeline gave it (search regions re-crop it)
+        self._img: Optional[Tensor] = None
+        self._frame_meta: Optional[dict] = None
+        self.search = None
+        if self.search_cfg is not None:
+            cfg = dict(self.search_cfg)
+            cfg.setdefault('type', 'SearchRegion')
+            with DefaultScope.overwrite_default_scope('mmtao'):
+                self.search = MODELS.build(cfg)
 
     @property
     def num_objects(self) -> int:
@@ -150,8 +123,10 @@ class SOTTracker:
         self.reset()
         self.frame_shape = tuple(int(s) for s in img_meta['ori_shape'][:2])
         check_template_bboxes(bboxes, self.frame_shape, 'init bbox')
-        feats = model.extract_feat(img)
-        self._feats, self._meta = feats, img_meta
+        if self.search is not None:
+            self.search.add(bboxes)
+        self._img, self._frame_meta = img, img_meta
+        self._feats, self._meta = self._view(model)
         return self._add(model, bboxes.to(img.device))
 
     @torch.no_grad()
@@ -173,12 +148,15 @@ class SOTTracker:
                                'bboxes) first')
         bboxes = as_boxes(bboxes, 'added bboxes')
         check_template_bboxes(bboxes, self.frame_shape, 'added bbox')
+        if self.search is not None:
+            self.search.add(bboxes)
+        self._look_at(model, bboxes)
         return self._add(model, bboxes.to(self._feats[0].device))
 
     def _add(self, model, bboxes: Tensor) -> InstanceData:
         meta = self._meta
         head = model.template_head
-        boxes_in = scale_boxes(bboxes.clone(), meta['scale_factor'])
+        boxes_in = self.to_input(bboxes)
         if getattr(head, 'strategy', None) == 'ridge':
             # the head's rows and solve (what its forward computes), kept
             # in the memory for corrections and updates
@@ -264,6 +242,8 @@ class SOTTracker:
         """
         candidates, masks = self._next_candidates(model, img, img_meta, lean)
         self.last = self._select_next(model, candidates, masks)
+        if self.search is not None:
+            self.search.update(self.last.bboxes, self.last.scores)
         return self._result(self.last)
 
     def _select_next(self, model, candidates: List[InstanceData],
@@ -284,249 +264,57 @@ class SOTTracker:
         if self.templates is None:
             raise RuntimeError('call init(frame, bboxes) before track(frame)')
         self.check_frame_size(img_meta)
-        feats = model.extract_feat(img)
-        self._feats, self._meta = feats, img_meta
+        self._img, self._frame_meta = img, img_meta
+        feats, meta = self._view(model)
+        self._feats, self._meta = feats, meta
         self.frame += 1
-        return model.predict_candidates(
+        out = model.predict_candidates(
             feats,
             self.templates,
-            img_meta,
+            meta,
             rescale=True,
             lean=lean,
             lazy_masks=True)
-
-    def select(self,
-               candidates: List[InstanceData],
-               masks: Optional[Callable] = None) -> InstanceData:
-        """Choose each object's track among its candidates.
-
-        Args:
-            candidates (list[:obj:`InstanceData`]): Per object, its
-                candidates (``bboxes``, ``scores``, optionally ``masks``),
-                in original image coordinates.
-            masks (callable, optional): ``masks(obj_inds, cand_inds)`` ->
-                (n, H, W) masks of those candidates, when the candidates
-                carry none (``predict_candidates(..., lazy_masks=True)``).
-                Then only the masks the choice needs are computed, in two
-                batched calls: the top-confidence candidate of every object,
-                then the candidates that could still out-score it under the
-                smoother's re-scoring (:meth:`TemporalSmoother.rivals`); the
-                choice is the one made on all candidates' masks.
-
-        Returns:
-            :obj:`InstanceData`: One row per object, holding copies (not
-            views of the candidates' storage).
-        """
-        if len(candidates) != self.num_objects:
-            raise ValueError(f'{len(candidates)} candidate sets for '
-                             f'{self.num_objects} objects')
-        last = self.last
-        has_masks = 'masks' in last
-        if masks is not None and has_masks:
-            keep, chosen_masks = self._select_lazy(candidates, masks)
-        else:
-            keep, chosen_masks = self._select_full(candidates, has_masks)
-        bboxes = last.bboxes.clone()
-        scores = torch.zeros_like(last.scores)
-        new_masks = last.masks.clone() if has_masks else None
-        for k, idx in enumerate(keep):
-            if idx is None:
-                continue
-            cands = candidates[k]
-            bboxes[k] = cands.bboxes[idx].to(bboxes)
-            scores[k] = cands.scores[idx].to(scores)
-            if has_masks:
-                new_masks[k] = chosen_masks[k].to(new_masks.device)
-        out = InstanceData(bboxes=bboxes, scores=scores)
-        if has_masks:
-            out.masks = new_masks
+        if self.search is not None:
+            out = self.search.to_frame(*out, meta)
         return out
 
-    def _select_full(self, candidates: List[InstanceData],
-                     has_masks: bool) -> Tuple[list, dict]:
-        """The choice on candidates that carry their masks."""
-        keep, chosen_masks = [], {}
-        for k, cands in enumerate(candidates):
-            masks = cands.masks if 'masks' in cands else None
-            if len(cands) == 0:
-                keep.append(None)
-                continue
-            if self.smoothers[k] is not None:
-                idx = int(self.smoothers[k].select(cands.bboxes,
-                                                   cands.scores, masks)[0])
-            else:
-                idx = int(cands.scores.argmax())
-            keep.append(idx)
-            if has_masks:
-                chosen_masks[k] = masks[idx]
-        return keep, chosen_masks
-
-    def _select_lazy(self, candidates: List[InstanceData],
-                     masks: Callable) -> Tuple[list, dict]:
-        """The choice with masks computed on demand (see :meth:`select`)."""
-        objs = [k for k, cands in enumerate(candidates) if len(cands)]
-        firsts = [int(candidates[k].scores.argmax()) for k in objs]
-        first_masks = masks(objs, firsts)
-        rival_objs, rival_inds, subsets = [], [], {}
-        for k, first, first_mask in zip(objs, firsts, first_masks):
-            smoother = self.smoothers[k]
-            if smoother is None:
-                continue
-            cands = candidates[k]
-            if hasattr(smoother, 'rivals'):
-                rivals = smoother.rivals(cands.bboxes, cands.scores, first,
-                                         first_mask).tolist()
-            else:  # a smoother that does not say: all masks
-                rivals = [i for i in range(len(cands)) if i != first]
-            subsets[k] = sorted(rivals + [first])
-            rival_objs += [k] * len(rivals)
-            rival_inds += rivals
-        rival_masks = masks(rival_objs, rival_inds) if rival_objs else None
-        known = {(k, first): mask
-                 for k, first, mask in zip(objs, firsts, first_masks)}
-        for j, pair in enumerate(zip(rival_objs, rival_inds)):
-            known[pair] = rival_masks[j]
-        keep, chosen_masks = [None] * len(candidates), {}
-        for k, first in zip(objs, firsts):
-            idx = first
-            if k in subsets:
-                inds = subsets[k]
-                cands = candidates[k]
-                sub = torch.as_tensor(inds, device=cands.scores.device)
-                j = self.smoothers[k].select(
-                    cands.bboxes[sub], cands.scores[sub],
-                    torch.stack([known[(k, i)] for i in inds]))[0]
-                idx = inds[int(j)]
-            keep[k] = idx
-            chosen_masks[k] = known[(k, idx)]
-        return keep, chosen_masks
-
     # ------------------------------------------------------------------ #
-    # corrections and state
+    # what the network sees
     # ------------------------------------------------------------------ #
-    @torch.no_grad()
-    def correct(self, model, bboxes: Dict[int, BoxesLike]) -> InstanceData:
-        """Redraw objects' boxes on the last frame given to :meth:`init` /
-        :meth:`track` (its stored features: no backbone pass).
+    def _view(self, model, boxes: Optional[Tensor] = None
+              ) -> Tuple[Tuple[Tensor], dict]:
+        """FPN features of the stored frame and the meta of their input:
+        the whole frame, or with a search region its window (holding
+        ``boxes`` too when given)."""
+        if self.search is None:
+            return model.extract_feat(self._img), self._frame_meta
+        window = self.search.window(self.frame_shape, boxes)
+        crop, meta = self.search.crop(self._img, self._frame_meta, window)
+        return model.extract_feat(crop), meta
 
-        Each corrected object gets the box as its track on that frame; the
-        box's features join its template memory as positives and the box
-        the tracker had predicted, when its IoU with the correction is below
-        0.3, as negatives; its template is re-solved and its smoother /
-        motion state restarts at the box. Tracking carries on with
-        :meth:`track`.
+    def _look_at(self, model, boxes: Tensor) -> None:
+        """Make sure the stored features show ``boxes`` (frame pixels):
+        with a search region whose window misses one of them, the stored
+        frame is seen again through a window holding them (one more
+        backbone pass, only then)."""
+        if self.search is None or self._img is None:
+            return
+        ox, oy = self._meta['crop_origin']
+        ch, cw = self._meta['ori_shape'][:2]
+        b = boxes.float().cpu()
+        inside = (b[:, 0] >= ox - 1) & (b[:, 1] >= oy - 1) & (
+            b[:, 2] <= ox + cw + 1) & (b[:, 3] <= oy + ch + 1)
+        if not bool(inside.all()):
+            self._feats, self._meta = self._view(model, boxes)
 
-        Args:
-            model (nn.Module): The model of :meth:`init`.
-            bboxes (dict[int, box]): Object index -> xyxy box in that
-                frame's original image coordinates.
-
-        Returns:
-            :obj:`InstanceData`: All objects on that frame (as :meth:`track`
-            returns them), the corrected ones with their boxes and score 1.
-        """
-        if self._feats is None or self.num_objects == 0:
-            raise ValueError('correct was called before init: there is no '
-                             'frame to correct (call init(frame, bboxes))')
-        if not isinstance(bboxes, dict) or not bboxes:
-            raise ValueError('correct expects a non-empty dict {object index: '
-                             f'[x1, y1, x2, y2]}}, got {bboxes!r}')
-        if self.memory is None:
-            raise ValueError('correct needs the ridge template head (its '
-                             'rows are the template memory); this model\'s '
-                             'strategy is '
-                             f'{getattr(model.template_head, "strategy", "?")!r}')
-        inds, boxes = [], []
-        for k, box in bboxes.items():
-            if isinstance(k, bool) or not isinstance(
-                    k, (int, np.integer)) or not 0 <= k < self.num_objects:
-                raise ValueError(
-                    f'correct: unknown object index {k!r}; the tracked '
-                    f'objects are 0..{self.num_objects - 1}')
-            name = f'corrected bbox of object {k}'
-            box = as_boxes(box, name)
-            if len(box) != 1:
-                raise ValueError(f'{name} must be one box of 4 numbers, got '
-                                 f'{len(box)} boxes')
-            check_template_bboxes(box, self.frame_shape, name)
-            inds.append(int(k))
-            boxes.append(box[0])
-        device = self._feats[0].device
-        boxes = torch.stack(boxes).to(device)
+    def to_input(self, bboxes: Tensor) -> Tensor:
+        """Boxes (n, 4) in frame pixels -> pixels of the stored features'
+        input (the resized frame, or the search window)."""
         meta = self._meta
-        boxes_in = scale_boxes(boxes.clone(), meta['scale_factor'])
-        pos = self._box_rows(model, boxes_in)
-        wrong = self.last.bboxes[inds].to(device).float()
-        ious = bbox_overlaps(boxes, wrong, is_aligned=True)
-        wrong_in = scale_boxes(wrong.clone(), meta['scale_factor'])
-        neg = self._box_rows(model, wrong_in)
-        for i, k in enumerate(inds):
-            self.memory.add_correction(
-                k, pos[i], neg[i] if float(ious[i]) < 0.3 else None,
-                self.frame)
-        templates = self.templates.clone()
-        templates[inds] = self.memory.solve(inds, self.frame).to(templates)
-        self.templates = templates
-        last = InstanceData(**{k: v.clone() for k, v in self.last.items()})
-        h, w = self.frame_shape
-        masks = self.box_masks(boxes, h, w)
-        for i, k in enumerate(inds):
-            last.bboxes[k] = boxes[i].to(last.bboxes)
-            last.scores[k] = 1.
-            if 'masks' in last:
-                last.masks[k] = masks[i].to(last.masks.device)
-            self._restart(k, boxes[i], masks[i] if 'masks' in last else None)
-        self.last = last
-        return self._result(last)
-
-    def _box_rows(self, model, boxes_in: Tensor) -> Tensor:
-        """Features describing boxes (input coordinates) on the stored
-        frame: the centre feature on the box's level, (n, 1, D)."""
-        head = model.template_head
-        levels = head.map_levels(
-            torch.cat([boxes_in.new_zeros(len(boxes_in), 1), boxes_in], 1))
-        rows = []
-        for box, level in zip(boxes_in, levels.tolist()):
-            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-            rows.append(
-                sample_points(self._feats[level][0], cx[None], cy[None],
-                              head.featmap_strides[level]))
-        return torch.stack(rows)
-
-    def _restart(self, k: int, box: Tensor, mask: Optional[Tensor]) -> None:
-        """Restart object ``k``'s per-object state at ``box``."""
-        if self.smoothers[k] is not None:
-            self.smoothers[k].reset(box, mask)
-
-    _state_skip = ('_feats', '_meta', '_smoother_proto')
-
-    def get_state(self) -> dict:
-        """A detached deep copy of all per-object tracking state (templates,
-        memory, smoothers, last tracks, frame counter); the stored features
-        of the last frame are not in it."""
-        with torch.no_grad():
-            return dict(
-                tracker=type(self).__name__,
-                state={
-                    key: copy.deepcopy(value)
-                    for key, value in self.__dict__.items()
-                    if key not in self._state_skip
-                })
-
-    def set_state(self, state: dict) -> None:
-        """Continue from a :meth:`get_state` snapshot (deep-copied, so the
-        snapshot can be restored again). Then :meth:`track` the next frame
-        before :meth:`correct` or :meth:`add_objects`."""
-        if not isinstance(state, dict) or 'state' not in state \
-                or state.get('tracker') != type(self).__name__:
-            raise ValueError(
-                f'set_state expects a snapshot from {type(self).__name__}.'
-                f'get_state(), got {type(state).__name__}'
-                + (f" of a {state.get('tracker')}" if isinstance(state, dict)
-                   else ''))
-        for key, value in state['state'].items():
-            setattr(self, key, copy.deepcopy(value))
-        self._feats, self._meta = None, None
+        ox, oy = meta.get('crop_origin', (0., 0.))
+        shift = bboxes.new_tensor([ox, oy, ox, oy])
+        return scale_boxes(bboxes.float() - shift, meta['scale_factor'])
 
     def check_frame_size(self, img_meta: dict) -> None:
         """Raise a ValueError when a frame's size is not the sequence's."""

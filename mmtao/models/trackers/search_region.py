@@ -1,0 +1,277 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+import math
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+from mmtao.registry import MODELS
+
+
+@MODELS.register_module()
+class SearchRegion:
+    """Where the network looks: a window around the objects, at a scale
+    that shows them at one size, instead of the whole frame.
+
+    The paper's tracker runs the network on the whole frame, so an object
+    is seen at whatever size it has in the video (a face filling the frame,
+    a fish of 8 pixels) and a look-alike anywhere can take the track. With a
+    search region the network's input is a crop of the frame around where
+    the objects were last seen confidently, scaled so that an object's
+    ``sqrt(w h)`` is ``target_size`` input pixels (bounded by ``zoom``
+    relative to the whole-frame view), as Siamese trackers do. The first
+    frame's templates are taken on the same kind of window, so the template
+    and the object in later windows have one scale. While an object is not
+    seen confidently its window widens by ``growth`` per frame, down to the
+    whole frame as the paper's tracker sees it (re-detection anywhere).
+
+    With K objects the input is one window holding every object's window
+    (one backbone pass whatever K).
+
+    Coordinates: boxes of the tracker are in original frame pixels; the
+    frame tensor the tracker receives is the test pipeline's (scale factor
+    ``(fx, fy)`` from the original); the crop is resampled from it (area
+    averaging when shrinking) into ``input_size`` and outside the frame is
+    zero, the normalised mean colour.
+
+    Args:
+        input_size (Sequence[int]): (w, h) of the network input; multiples
+            of 32 avoid padding. Defaults to (416, 320).
+        target_size (float): An object's ``sqrt(w h)`` in the input, in
+            pixels. Defaults to 96.
+        zoom (Sequence[float]): (min, max) zoom relative to the whole-frame
+            view (``min(w_in / W, h_in / H)``): below 1 the frame is shown
+            smaller than whole (large objects), above 1 magnified (small
+            objects). Defaults to (0.5, 4.0).
+        conf_thr (float): Presence score from which a track moves the
+            window and updates its size. Defaults to 0.3.
+        growth (float): Window widening per frame without a confident
+            track. Defaults to 1.5.
+        size_momentum (float): Weight of a new confident size in the
+            running object size. Defaults to 0.5.
+    """
+
+    def __init__(self,
+                 input_size: Sequence[int] = (416, 320),
+                 target_size: float = 96.,
+                 zoom: Sequence[float] = (0.5, 4.0),
+                 conf_thr: float = 0.3,
+                 growth: float = 1.5,
+                 size_momentum: float = 0.5) -> None:
+        if len(input_size) != 2 or min(input_size) < 32:
+            raise ValueError('SearchRegion: input_size must be (w, h) of at '
+                             f'least 32 pixels, got {input_size}')
+        if not (0 < zoom[0] <= 1 <= zoom[1]):
+            raise ValueError('SearchRegion: zoom must be (min, max) with '
+                             f'0 < min <= 1 <= max, got {zoom}')
+        if target_size <= 0 or growth < 1 or not 0 < size_momentum <= 1:
+            raise ValueError(
+                'SearchRegion: need target_size > 0, growth >= 1 and 0 < '
+                f'size_momentum <= 1, got {target_size}, {growth}, '
+                f'{size_momentum}')
+        self.input_size = (int(input_size[0]), int(input_size[1]))
+        self.target_size = float(target_size)
+        self.zoom = (float(zoom[0]), float(zoom[1]))
+        self.conf_thr = float(conf_thr)
+        self.growth = float(growth)
+        self.size_momentum = float(size_momentum)
+        self.centres: List[Tuple[float, float]] = []
+        self.sizes: List[float] = []
+        self.lost: List[int] = []
+
+    # ------------------------------------------------------------------ #
+    # per-object state
+    # ------------------------------------------------------------------ #
+    def add(self, bboxes: Tensor) -> None:
+        """Start objects at boxes known to be them, (n, 4) xyxy."""
+        for box in bboxes.float().tolist():
+            self.centres.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+            self.sizes.append(self._size(box))
+            self.lost.append(0)
+
+    def restart(self, k: int, bbox: Tensor) -> None:
+        """Object ``k`` is at ``bbox`` (a correction)."""
+        box = bbox.float().tolist()
+        self.centres[k] = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        self.sizes[k] = self._size(box)
+        self.lost[k] = 0
+
+    def update(self, bboxes: Tensor, scores: Tensor) -> None:
+        """After a frame: confident tracks move their windows (and the
+        running size), the others count one more frame lost."""
+        m = self.size_momentum
+        for k, (box, score) in enumerate(
+                zip(bboxes.float().tolist(), scores.float().tolist())):
+            if score >= self.conf_thr:
+                self.centres[k] = ((box[0] + box[2]) / 2,
+                                   (box[1] + box[3]) / 2)
+                self.sizes[k] = (1 - m) * self.sizes[k] + m * self._size(box)
+                self.lost[k] = 0
+            else:
+                self.lost[k] += 1
+
+    @staticmethod
+    def _size(box: Sequence[float]) -> float:
+        return max(math.sqrt(max(box[2] - box[0], 0) *
+                             max(box[3] - box[1], 0)), 1.0)
+
+    # ------------------------------------------------------------------ #
+    # windows
+    # ------------------------------------------------------------------ #
+    def whole_frame_scale(self, frame_shape: Sequence[int]) -> float:
+        """Input pixels per frame pixel of the whole-frame view."""
+        h, w = frame_shape[:2]
+        return min(self.input_size[0] / w, self.input_size[1] / h)
+
+    def window(self,
+               frame_shape: Sequence[int],
+               boxes: Optional[Tensor] = None) -> Tuple[float, float, float]:
+        """The window of the coming frame: ``(x0, y0, z)``, its top-left
+        corner in frame pixels and its zoom (input pixels per frame pixel);
+        it spans ``input_size / z`` frame pixels.
+
+        Args:
+            frame_shape (Sequence[int]): (H, W) of the original frame.
+            boxes (Tensor, optional): (n, 4) boxes the window must also
+                hold (objects being added or corrected).
+        """
+        h, w = frame_shape[:2]
+        in_w, in_h = self.input_size
+        g = self.whole_frame_scale(frame_shape)
+        rects = []
+        for (cx, cy), size, lost in zip(self.centres, self.sizes, self.lost):
+            z = self.target_size / size
+            z = min(max(z, g * self.zoom[0]), g * self.zoom[1])
+            if lost:
+                # widen while lost, down to the whole frame (a window that
+                # already shows all of it stays)
+                z = max(z / self.growth**lost, min(z, g))
+            rects.append((cx - in_w / z / 2, cy - in_h / z / 2,
+                          cx + in_w / z / 2, cy + in_h / z / 2))
+        if boxes is not None:
+            rects += boxes.float().tolist()
+        if not rects:
+            return 0., 0., g
+        x1 = min(r[0] for r in rects)
+        y1 = min(r[1] for r in rects)
+        x2 = max(r[2] for r in rects)
+        y2 = max(r[3] for r in rects)
+        # the input's aspect ratio around the union's centre
+        z = min(in_w / max(x2 - x1, 1e-6), in_h / max(y2 - y1, 1e-6))
+        cw, ch = in_w / z, in_h / z
+        x0 = self._place((x1 + x2) / 2 - cw / 2, cw, w)
+        y0 = self._place((y1 + y2) / 2 - ch / 2, ch, h)
+        return x0, y0, z
+
+    @staticmethod
+    def _place(start: float, span: float, length: float) -> float:
+        """Shift a window side into the frame when it fits, else keep the
+        frame inside it."""
+        lo, hi = min(0., length - span), max(0., length - span)
+        return min(max(start, lo), hi)
+
+    # ------------------------------------------------------------------ #
+    # crops and coordinates
+    # ------------------------------------------------------------------ #
+    def crop(self, img: Tensor, frame_meta: dict,
+             window: Tuple[float, float, float]) -> Tuple[Tensor, dict]:
+        """Resample a window of the pipeline's frame into the input.
+
+        Args:
+            img (Tensor): The preprocessed frame (1, 3, H_in, W_in) of the
+                test pipeline (its real part ``frame_meta['img_shape']``).
+            frame_meta (dict): Its meta (``ori_shape``, ``scale_factor``).
+            window (tuple): ``(x0, y0, z)`` of :meth:`window`.
+
+        Returns:
+            tuple: The input (1, 3, h, w) of ``input_size`` and its meta for
+            the model: ``img_shape`` the input up to where the frame ends
+            on the right / bottom, ``ori_shape`` the window's size in frame
+            pixels,
+            ``scale_factor`` frame -> input, ``crop_origin`` (x0, y0) and
+            ``frame_shape`` (H, W) in frame pixels.
+        """
+        x0, y0, z = window
+        in_w, in_h = self.input_size
+        fx, fy = (float(s) for s in frame_meta['scale_factor'][:2])
+        th, tw = (int(s) for s in frame_meta['img_shape'][:2])
+        # the window on the pipeline's tensor, in whole pixels
+        tx0, ty0 = int(math.floor(x0 * fx)), int(math.floor(y0 * fy))
+        tcw = max(int(round(in_w / z * fx)), 1)
+        tch = max(int(round(in_h / z * fy)), 1)
+        sx, sy = in_w / tcw, in_h / tch
+        out = img.new_zeros(1, img.size(1), in_h, in_w)
+        xa, xb = max(tx0, 0), min(tx0 + tcw, tw)
+        ya, yb = max(ty0, 0), min(ty0 + tch, th)
+        if xb > xa and yb > ya:
+            ox1, ox2 = round((xa - tx0) * sx), round((xb - tx0) * sx)
+            oy1, oy2 = round((ya - ty0) * sy), round((yb - ty0) * sy)
+            if ox2 > ox1 and oy2 > oy1:
+                part = img[:, :, ya:yb, xa:xb]
+                if (oy2 - oy1, ox2 - ox1) != tuple(part.shape[-2:]):
+                    part = F.interpolate(
+                        part, (oy2 - oy1, ox2 - ox1),
+                        mode='bilinear',
+                        align_corners=False,
+                        antialias=(oy2 - oy1) < part.size(-2))
+                out[:, :, oy1:oy2, ox1:ox2] = part
+        # the frame ends inside the window on the right / bottom: boxes and
+        # template negatives stay inside it, as on a padded whole frame
+        valid = (min(in_h, max(round((th - ty0) * sy), 1)),
+                 min(in_w, max(round((tw - tx0) * sx), 1)))
+        meta = dict(
+            img_shape=valid,
+            pad_shape=(in_h, in_w),
+            batch_input_shape=(in_h, in_w),
+            ori_shape=(max(int(round(tch / fy)), 1),
+                       max(int(round(tcw / fx)), 1)),
+            scale_factor=(sx * fx, sy * fy),
+            crop_origin=(tx0 / fx, ty0 / fy),
+            frame_shape=tuple(int(s) for s in frame_meta['ori_shape'][:2]))
+        for key in ('frame_id', 'img_path', 'video_id'):
+            if key in frame_meta:
+                meta[key] = frame_meta[key]
+        return out, meta
+
+    @staticmethod
+    def to_frame(candidates: List[InstanceData], masks: Optional[Callable],
+                 meta: dict) -> Tuple[List[InstanceData], Optional[Callable]]:
+        """Candidates in window pixels -> frame pixels (boxes shifted by
+        the window's origin and clipped to the frame; masks pasted into
+        frame-sized masks)."""
+        ox, oy = meta['crop_origin']
+        h, w = meta['frame_shape']
+        shift = torch.tensor([ox, oy, ox, oy])
+        out = []
+        for cands in candidates:
+            cands = cands.clone()
+            if len(cands):
+                b = cands.bboxes + shift.to(cands.bboxes)
+                b[:, 0::2] = b[:, 0::2].clamp(0, w)
+                b[:, 1::2] = b[:, 1::2].clamp(0, h)
+                cands.bboxes = b
+            if 'masks' in cands:
+                cands.masks = paste(cands.masks, ox, oy, h, w)
+            out.append(cands)
+        if masks is None:
+            return out, None
+
+        def frame_masks(obj_inds, cand_inds):
+            return paste(masks(obj_inds, cand_inds), ox, oy, h, w)
+
+        return out, frame_masks
+
+
+def paste(masks: Tensor, ox: float, oy: float, h: int, w: int) -> Tensor:
+    """Masks (n, hc, wc) of a window at ``(ox, oy)`` -> (n, h, w) masks of
+    the frame (outside the window: off)."""
+    x0, y0 = int(round(ox)), int(round(oy))
+    n, hc, wc = masks.shape
+    out = masks.new_zeros(n, h, w)
+    xa, xb = max(x0, 0), min(x0 + wc, w)
+    ya, yb = max(y0, 0), min(y0 + hc, h)
+    if xb > xa and yb > ya:
+        out[:, ya:yb, xa:xb] = masks[:, ya - y0:yb - y0, xa - x0:xb - x0]
+    return out

@@ -1,0 +1,117 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+from typing import Callable, List, Optional, Tuple
+
+import torch
+from mmengine.structures import InstanceData
+
+
+class SelectionMixin:
+    """The per-frame choice of :class:`SOTTracker`: per object the
+    candidate of highest (temporally re-scored) confidence, with the masks
+    computed only for the candidates the choice needs."""
+
+    def select(self,
+               candidates: List[InstanceData],
+               masks: Optional[Callable] = None) -> InstanceData:
+        """Choose each object's track among its candidates.
+
+        Args:
+            candidates (list[:obj:`InstanceData`]): Per object, its
+                candidates (``bboxes``, ``scores``, optionally ``masks``),
+                in original image coordinates.
+            masks (callable, optional): ``masks(obj_inds, cand_inds)`` ->
+                (n, H, W) masks of those candidates, when the candidates
+                carry none (``predict_candidates(..., lazy_masks=True)``).
+                Then only the masks the choice needs are computed, in two
+                batched calls: the top-confidence candidate of every object,
+                then the candidates that could still out-score it under the
+                smoother's re-scoring (:meth:`TemporalSmoother.rivals`); the
+                choice is the one made on all candidates' masks.
+
+        Returns:
+            :obj:`InstanceData`: One row per object, holding copies (not
+            views of the candidates' storage).
+        """
+        if len(candidates) != self.num_objects:
+            raise ValueError(f'{len(candidates)} candidate sets for '
+                             f'{self.num_objects} objects')
+        last = self.last
+        has_masks = 'masks' in last
+        if masks is not None and has_masks:
+            keep, chosen_masks = self._select_lazy(candidates, masks)
+        else:
+            keep, chosen_masks = self._select_full(candidates, has_masks)
+        bboxes = last.bboxes.clone()
+        scores = torch.zeros_like(last.scores)
+        new_masks = last.masks.clone() if has_masks else None
+        for k, idx in enumerate(keep):
+            if idx is None:
+                continue
+            cands = candidates[k]
+            bboxes[k] = cands.bboxes[idx].to(bboxes)
+            scores[k] = cands.scores[idx].to(scores)
+            if has_masks:
+                new_masks[k] = chosen_masks[k].to(new_masks.device)
+        out = InstanceData(bboxes=bboxes, scores=scores)
+        if has_masks:
+            out.masks = new_masks
+        return out
+
+    def _select_full(self, candidates: List[InstanceData],
+                     has_masks: bool) -> Tuple[list, dict]:
+        """The choice on candidates that carry their masks."""
+        keep, chosen_masks = [], {}
+        for k, cands in enumerate(candidates):
+            masks = cands.masks if 'masks' in cands else None
+            if len(cands) == 0:
+                keep.append(None)
+                continue
+            if self.smoothers[k] is not None:
+                idx = int(self.smoothers[k].select(cands.bboxes,
+                                                   cands.scores, masks)[0])
+            else:
+                idx = int(cands.scores.argmax())
+            keep.append(idx)
+            if has_masks:
+                chosen_masks[k] = masks[idx]
+        return keep, chosen_masks
+
+    def _select_lazy(self, candidates: List[InstanceData],
+                     masks: Callable) -> Tuple[list, dict]:
+        """The choice with masks computed on demand (see :meth:`select`)."""
+        objs = [k for k, cands in enumerate(candidates) if len(cands)]
+        firsts = [int(candidates[k].scores.argmax()) for k in objs]
+        first_masks = masks(objs, firsts)
+        rival_objs, rival_inds, subsets = [], [], {}
+        for k, first, first_mask in zip(objs, firsts, first_masks):
+            smoother = self.smoothers[k]
+            if smoother is None:
+                continue
+            cands = candidates[k]
+            if hasattr(smoother, 'rivals'):
+                rivals = smoother.rivals(cands.bboxes, cands.scores, first,
+                                         first_mask).tolist()
+            else:  # a smoother that does not say: all masks
+                rivals = [i for i in range(len(cands)) if i != first]
+            subsets[k] = sorted(rivals + [first])
+            rival_objs += [k] * len(rivals)
+            rival_inds += rivals
+        rival_masks = masks(rival_objs, rival_inds) if rival_objs else None
+        known = {(k, first): mask
+                 for k, first, mask in zip(objs, firsts, first_masks)}
+        for j, pair in enumerate(zip(rival_objs, rival_inds)):
+            known[pair] = rival_masks[j]
+        keep, chosen_masks = [None] * len(candidates), {}
+        for k, first in zip(objs, firsts):
+            idx = first
+            if k in subsets:
+                inds = subsets[k]
+                cands = candidates[k]
+                sub = torch.as_tensor(inds, device=cands.scores.device)
+                j = self.smoothers[k].select(
+                    cands.bboxes[sub], cands.scores[sub],
+                    torch.stack([known[(k, i)] for i in inds]))[0]
+                idx = inds[int(j)]
+            keep[k] = idx
+            chosen_masks[k] = known[(k, idx)]
+        return keep, chosen_masks

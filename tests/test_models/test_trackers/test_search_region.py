@@ -1,0 +1,186 @@
+# Copyright (c) mmtao contributors. All rights reserved.
+"""SearchRegion: windows by hand, crops against slicing / interpolation,
+and a tracker whose window is the whole frame equal to the paper's."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.structures import InstanceData
+
+from mmtao.models.trackers import SearchRegion, SOTTracker
+from mmtao.models.trackers.search_region import paste
+from tiny_tracking import H, W, frame, tiny_model
+
+FRAME = (480, 640)
+
+
+def region(**kw):
+    cfg = dict(input_size=(416, 320), target_size=96, zoom=(0.5, 4.0))
+    cfg.update(kw)
+    return SearchRegion(**cfg)
+
+
+def test_window_shows_the_object_at_target_size():
+    s = region()
+    s.add(torch.tensor([[270., 190., 370., 290.]]))  # 100x100 at the centre
+    x0, y0, z = s.window(FRAME)
+    # z = 96 / 100, within [0.5, 4] x 0.65 (the whole-frame scale)
+    assert z == pytest.approx(0.96)
+    assert x0 == pytest.approx(320 - 416 / 0.96 / 2)
+    assert y0 == pytest.approx(240 - 320 / 0.96 / 2)
+
+
+def test_window_zoom_bounds_and_placement():
+    g = min(416 / 640, 320 / 480)
+    s = region()
+    # a 10x10 object in the corner: zoom capped at 4 g, window shifted in
+    s.add(torch.tensor([[0., 0., 10., 10.]]))
+    x0, y0, z = s.window(FRAME)
+    assert z == pytest.approx(4 * g)
+    assert (x0, y0) == (0., 0.)
+    # a frame-filling object: zoom floored at 0.5 g, the frame inside
+    s = region()
+    s.add(torch.tensor([[20., 10., 620., 470.]]))
+    x0, y0, z = s.window(FRAME)
+    assert z == pytest.approx(0.5 * g)
+    cw, ch = 416 / z, 320 / z
+    assert x0 <= 0 and x0 + cw >= 640 and y0 <= 0 and y0 + ch >= 480
+    assert x0 == pytest.approx(320 - cw / 2)
+
+
+def test_window_widens_while_lost_down_to_the_whole_frame():
+    g = min(416 / 640, 320 / 480)
+    s = region(conf_thr=0.5, growth=2.0)
+    s.add(torch.tensor([[300., 220., 340., 260.]]))  # 40x40: z = 2.4
+    box = torch.tensor([[0., 0., 5., 5.]])
+    s.update(box, torch.tensor([0.1]))  # not confident: stays, lost 1
+    assert s.centres[0] == (320., 240.) and s.lost == [1]
+    assert s.window(FRAME)[2] == pytest.approx(1.2)
+    s.update(box, torch.tensor([0.1]))
+    s.update(box, torch.tensor([0.1]))
+    assert s.window(FRAME)[2] == pytest.approx(g)  # 0.3 < g: whole frame
+    s.update(torch.tensor([[100., 100., 160., 160.]]), torch.tensor([0.9]))
+    assert s.lost == [0] and s.centres[0] == (130., 130.)
+    assert s.sizes[0] == pytest.approx(0.5 * 40 + 0.5 * 60)
+
+
+def test_window_of_several_objects_holds_every_window():
+    s = region()
+    s.add(torch.tensor([[50., 50., 100., 100.], [500., 300., 560., 380.]]))
+    x0, y0, z = s.window(FRAME)
+    cw, ch = 416 / z, 320 / z
+    assert cw / ch == pytest.approx(416 / 320)
+    for box in ([50., 50., 100., 100.], [500., 300., 560., 380.]):
+        assert x0 <= box[0] and y0 <= box[1]
+        assert box[2] <= x0 + cw and box[3] <= y0 + ch
+
+
+def test_crop_is_slicing_and_interpolation_of_the_frame():
+    img = torch.rand(1, 3, 60, 80)
+    meta = dict(img_shape=(60, 80), ori_shape=(120, 160),
+                scale_factor=(0.5, 0.5))
+    s = SearchRegion(input_size=(40, 32), target_size=10)
+    # zoom 0.5 on the original = 1 tensor pixel per input pixel
+    out, m = s.crop(img, meta, (20., 10., 0.5))
+    torch.testing.assert_close(out, img[:, :, 5:37, 10:50])
+    assert m['ori_shape'] == (64, 80) and m['crop_origin'] == (20., 10.)
+    assert m['scale_factor'] == (0.5, 0.5)
+    # zoom 1 on the original = 2x magnification of the tensor
+    out, m = s.crop(img, meta, (40., 20., 1.))
+    ref = F.interpolate(img[:, :, 10:26, 20:40], (32, 40), mode='bilinear',
+                        align_corners=False)
+    torch.testing.assert_close(out, ref)
+    # a window out of the frame on the left / top: zeros there
+    out, m = s.crop(img, meta, (-20., -10., 0.5))
+    assert out[:, :, :5].abs().sum() == 0 and out[:, :, :, :10].abs().sum() == 0
+    torch.testing.assert_close(out[:, :, 5:, 10:], img[:, :, :27, :30])
+
+
+def test_to_frame_shifts_boxes_and_pastes_masks():
+    meta = dict(crop_origin=(10., 20.), frame_shape=(40, 50))
+    masks = torch.zeros(1, 30, 30, dtype=torch.bool)
+    masks[0, 0:5, 0:5] = True
+    cands = [InstanceData(bboxes=torch.tensor([[0., 0., 5., 5.]]),
+                          scores=torch.tensor([0.7]), masks=masks)]
+    out, lazy = SearchRegion.to_frame(cands, lambda o, c: masks, meta)
+    torch.testing.assert_close(out[0].bboxes,
+                               torch.tensor([[10., 20., 15., 25.]]))
+    ref = torch.zeros(1, 40, 50, dtype=torch.bool)
+    ref[0, 20:25, 10:15] = True
+    assert torch.equal(out[0].masks, ref) and torch.equal(lazy([0], [0]), ref)
+    # a window partly outside the frame: what is outside is cut
+    assert torch.equal(paste(masks, -2., 38., 40, 50)[0, 38:40, 0:3],
+                       torch.ones(2, 3, dtype=torch.bool))
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match='zoom'):
+        SearchRegion(zoom=(2., 4.))
+    with pytest.raises(ValueError, match='input_size'):
+        SearchRegion(input_size=(16, 16))
+
+
+@pytest.fixture(scope='module')
+def model():
+    return tiny_model()
+
+
+def test_whole_frame_window_tracks_as_the_paper(model):
+    """A window that is the whole (padded) frame at scale 1 is the paper's
+    input: the same tracks, masks and corrections, bit for bit."""
+    # frames 48x64 padded to 64x64; input 64x64 at zoom 1 with the object
+    # never moving the window (never confident) and its centre low enough
+    # that the window's top is the frame's
+    search = dict(input_size=(64, 64), target_size=10, zoom=(1., 1.),
+                  conf_thr=2., growth=1.)
+    temporal = dict(type='TemporalSmoother')
+    paper = SOTTracker(temporal=temporal)
+    ours = SOTTracker(temporal=temporal, search=search)
+    img, meta = frame(model, 0)
+    box = torch.tensor([[20., 30., 40., 46.]])
+    outs = []
+    for tracker in (paper, ours):
+        res = [tracker.init(model, img, dict(meta, frame_id=0), box)]
+        for seed in (1, 2):
+            img_t, meta_t = frame(model, seed)
+            res.append(tracker.track(model, img_t, dict(meta_t,
+                                                        frame_id=seed)))
+        res.append(tracker.correct(model, {0: [5., 30., 25., 46.]}))
+        img_t, meta_t = frame(model, 3)
+        res.append(tracker.track(model, img_t, dict(meta_t, frame_id=3)))
+        outs.append(res)
+    assert ours._meta['ori_shape'] == (64, 64)  # the window was used
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a.bboxes, b.bboxes, rtol=0, atol=0)
+        torch.testing.assert_close(a.scores, b.scores, rtol=0, atol=0)
+        assert a.masks.shape == (1, H, W) and torch.equal(a.masks, b.masks)
+    torch.testing.assert_close(paper.templates, ours.templates, rtol=0,
+                               atol=0)
+
+
+def test_network_sees_the_window(model):
+    """The backbone gets the window at input_size, and candidates come back
+    in frame pixels (shifted by the window's origin)."""
+    seen = []
+    extract = model.extract_feat
+
+    def spy(x):
+        seen.append(tuple(x.shape[-2:]))
+        return extract(x)
+
+    tracker = SOTTracker(search=dict(input_size=(32, 32), target_size=8,
+                                     zoom=(1., 4.)))
+    img, meta = frame(model, 0)
+    model.extract_feat = spy
+    try:
+        tracker.init(model, img, dict(meta, frame_id=0),
+                     torch.tensor([[40., 20., 48., 28.]]))
+        img_t, meta_t = frame(model, 1)
+        out = tracker.track(model, img_t, meta_t)
+    finally:
+        del model.extract_feat
+    assert seen == [(32, 32), (32, 32)]
+    ox, oy = tracker._meta['crop_origin']
+    assert ox > 0 and oy > 0  # a magnified window, not the frame
+    b = out.bboxes[0]
+    assert ox - 1e-4 <= b[0] <= b[2] <= ox + 32 / tracker._meta[
+        'scale_factor'][0] + 1e-4
