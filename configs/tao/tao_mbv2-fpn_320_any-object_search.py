@@ -1,10 +1,11 @@
 # The any-object CPU tracker looking through a search region (README
 # "Search region"): the same checkpoint and network as
-# tao_mbv2-fpn_320_any-object.py; the network sees a window around the
-# object, scaled so that the object is ~96 input pixels across
-# (SearchRegion, mmtao/models/trackers), instead of the whole frame. The
-# window widens while the object is not seen confidently, down to the whole
-# frame (the paper's re-detection). Settings chosen on data/world/val_seen.
+# tao_mbv2-fpn_320_any-object.py; the network sees a window of 4 object
+# sizes around the object instead of the whole frame, small / large objects
+# scaled to 32-128 input pixels across (SearchRegion,
+# mmtao/models/trackers). The window widens while the object is not seen
+# confidently, up to the whole frame (the paper's re-detection). Settings
+# chosen on data/world/val_seen.
 _base_ = './tao_mbv2-fpn_320_any-object.py'
 
 # frames at their own resolution: the tracker resamples its window from
@@ -23,8 +24,9 @@ model = dict(
             search=dict(
                 type='SearchRegion',
                 input_size=(416, 320),
-                target_size=96,
-                zoom=(0.5, 4.0),
+                object_px=(32, 128),
+                max_zoom=4.0,
+                context=4.0,
                 conf_thr=0.3,
                 growth=1.5,
                 size_momentum=0.5))))

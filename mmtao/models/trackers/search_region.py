@@ -9,74 +9,88 @@ from torch import Tensor
 
 from mmtao.registry import MODELS
 
+# (x0, y0, zoom, input width, input height)
+Window = Tuple[float, float, float, int, int]
+
 
 @MODELS.register_module()
 class SearchRegion:
-    """Where the network looks: a window around the objects, at a scale
-    that shows them at one size, instead of the whole frame.
+    """Where the network looks: a window around the objects instead of the
+    whole frame, with small and large objects brought to sizes the network
+    knows.
 
-    The paper's tracker runs the network on the whole frame, so an object
-    is seen at whatever size it has in the video (a face filling the frame,
-    a fish of 8 pixels) and a look-alike anywhere can take the track. With a
-    search region the network's input is a crop of the frame around where
-    the objects were last seen confidently, scaled so that an object's
-    ``sqrt(w h)`` is ``target_size`` input pixels (bounded by ``zoom``
-    relative to the whole-frame view), as Siamese trackers do. The first
-    frame's templates are taken on the same kind of window, so the template
-    and the object in later windows have one scale. While an object is not
-    seen confidently its window widens by ``growth`` per frame, down to the
-    whole frame as the paper's tracker sees it (re-detection anywhere).
+    The paper's tracker runs the network on the whole frame: a look-alike
+    anywhere can take the track, and an object is seen at whatever size it
+    has in the video (a face filling the frame is boxed as a part, a fish
+    of 8 pixels is missed). With a search region the input is a window of
+    ``context`` object sizes around where each object was last seen
+    confidently (Siamese trackers' search area), at the whole-frame view's
+    scale while the object's ``sqrt(w h)`` there lies in ``object_px``,
+    else scaled to the nearest bound (magnified at most ``max_zoom`` x the
+    whole-frame scale). The first frame's templates are taken the same way.
+    While an object is not seen confidently its window widens by ``growth``
+    per frame, up to the whole frame (the paper's re-detection anywhere).
+    The input is the window's size at that scale, rounded up to
+    ``size_divisor`` and at most ``input_size`` (the whole-frame view's):
+    a small window costs less than the whole frame.
 
     With K objects the input is one window holding every object's window
-    (one backbone pass whatever K).
+    (one backbone pass whatever K), at the smallest of their scales.
 
     Coordinates: boxes of the tracker are in original frame pixels; the
     frame tensor the tracker receives is the test pipeline's (scale factor
-    ``(fx, fy)`` from the original); the crop is resampled from it (area
-    averaging when shrinking) into ``input_size`` and outside the frame is
-    zero, the normalised mean colour.
+    ``(fx, fy)`` from the original); the window is resampled from it (area
+    averaging when shrinking). Windows stay inside the frame where they
+    fit; one larger than the frame holds it at its top-left, the rest zero
+    (the normalised mean colour), as the padded whole frame.
 
     Args:
-        input_size (Sequence[int]): (w, h) of the network input; multiples
-            of 32 avoid padding. Defaults to (416, 320).
-        target_size (float): An object's ``sqrt(w h)`` in the input, in
-            pixels. Defaults to 96.
-        zoom (Sequence[float]): (min, max) zoom relative to the whole-frame
-            view (``min(w_in / W, h_in / H)``): below 1 the frame is shown
-            smaller than whole (large objects), above 1 magnified (small
-            objects). Defaults to (0.5, 4.0).
+        input_size (Sequence[int]): (w, h) of the largest input, the whole
+            frame's view. Defaults to (416, 320).
+        object_px (Sequence[float]): (min, max) ``sqrt(w h)`` of an object
+            in the input. Defaults to (32, 128).
+        max_zoom (float): Largest magnification relative to the whole-frame
+            scale ``min(w_in / W, h_in / H)``. Defaults to 4.
+        context (float): Window height in object sizes (its width follows
+            ``input_size``'s aspect ratio). Defaults to 4.
         conf_thr (float): Presence score from which a track moves the
-            window and updates its size. Defaults to 0.3.
+            window and updates the object's size. Defaults to 0.3.
         growth (float): Window widening per frame without a confident
             track. Defaults to 1.5.
         size_momentum (float): Weight of a new confident size in the
             running object size. Defaults to 0.5.
+        size_divisor (int): The input's sides are multiples of it.
+            Defaults to 32.
     """
 
     def __init__(self,
                  input_size: Sequence[int] = (416, 320),
-                 target_size: float = 96.,
-                 zoom: Sequence[float] = (0.5, 4.0),
+                 object_px: Sequence[float] = (32., 128.),
+                 max_zoom: float = 4.0,
+                 context: float = 4.0,
                  conf_thr: float = 0.3,
                  growth: float = 1.5,
-                 size_momentum: float = 0.5) -> None:
-        if len(input_size) != 2 or min(input_size) < 32:
+                 size_momentum: float = 0.5,
+                 size_divisor: int = 32) -> None:
+        if len(input_size) != 2 or min(input_size) < size_divisor:
             raise ValueError('SearchRegion: input_size must be (w, h) of at '
-                             f'least 32 pixels, got {input_size}')
-        if not (0 < zoom[0] <= 1 <= zoom[1]):
-            raise ValueError('SearchRegion: zoom must be (min, max) with '
-                             f'0 < min <= 1 <= max, got {zoom}')
-        if target_size <= 0 or growth < 1 or not 0 < size_momentum <= 1:
+                             f'least {size_divisor} pixels, got {input_size}')
+        if not 0 < object_px[0] <= object_px[1] or max_zoom < 1:
+            raise ValueError('SearchRegion: need 0 < object_px min <= max '
+                             f'and max_zoom >= 1, got {object_px}, {max_zoom}')
+        if context <= 0 or growth < 1 or not 0 < size_momentum <= 1:
             raise ValueError(
-                'SearchRegion: need target_size > 0, growth >= 1 and 0 < '
-                f'size_momentum <= 1, got {target_size}, {growth}, '
+                'SearchRegion: need context > 0, growth >= 1 and 0 < '
+                f'size_momentum <= 1, got {context}, {growth}, '
                 f'{size_momentum}')
         self.input_size = (int(input_size[0]), int(input_size[1]))
-        self.target_size = float(target_size)
-        self.zoom = (float(zoom[0]), float(zoom[1]))
+        self.object_px = (float(object_px[0]), float(object_px[1]))
+        self.max_zoom = float(max_zoom)
+        self.context = float(context)
         self.conf_thr = float(conf_thr)
         self.growth = float(growth)
         self.size_momentum = float(size_momentum)
+        self.size_divisor = int(size_divisor)
         self.centres: List[Tuple[float, float]] = []
         self.sizes: List[float] = []
         self.lost: List[int] = []
@@ -125,76 +139,87 @@ class SearchRegion:
         h, w = frame_shape[:2]
         return min(self.input_size[0] / w, self.input_size[1] / h)
 
+    def zoom(self, size: float, frame_shape: Sequence[int]) -> float:
+        """Input pixels per frame pixel for an object of ``sqrt(w h)`` =
+        ``size`` frame pixels."""
+        g = self.whole_frame_scale(frame_shape)
+        lo, hi = self.object_px
+        return min(min(max(g * size, lo), hi) / size, g * self.max_zoom)
+
     def window(self,
                frame_shape: Sequence[int],
-               boxes: Optional[Tensor] = None) -> Tuple[float, float, float]:
-        """The window of the coming frame: ``(x0, y0, z)``, its top-left
-        corner in frame pixels and its zoom (input pixels per frame pixel);
-        it spans ``input_size / z`` frame pixels.
+               boxes: Optional[Tensor] = None) -> Window:
+        """The window of the coming frame.
 
         Args:
             frame_shape (Sequence[int]): (H, W) of the original frame.
             boxes (Tensor, optional): (n, 4) boxes the window must also
                 hold (objects being added or corrected).
+
+        Returns:
+            tuple: ``(x0, y0, z, w_in, h_in)``: the window's top-left corner
+            in frame pixels, its zoom (input pixels per frame pixel) and the
+            input size; it spans ``(w_in / z, h_in / z)`` frame pixels.
         """
         h, w = frame_shape[:2]
         in_w, in_h = self.input_size
-        g = self.whole_frame_scale(frame_shape)
-        rects = []
+        rects, zooms = [], []
         for (cx, cy), size, lost in zip(self.centres, self.sizes, self.lost):
-            z = self.target_size / size
-            z = min(max(z, g * self.zoom[0]), g * self.zoom[1])
-            if lost:
-                # widen while lost, down to the whole frame (a window that
-                # already shows all of it stays)
-                z = max(z / self.growth**lost, min(z, g))
-            rects.append((cx - in_w / z / 2, cy - in_h / z / 2,
-                          cx + in_w / z / 2, cy + in_h / z / 2))
+            eh = self.context * size * self.growth**lost
+            ew = eh * in_w / in_h
+            rects.append((cx - ew / 2, cy - eh / 2, cx + ew / 2, cy + eh / 2))
+            zooms.append(self.zoom(size, frame_shape))
         if boxes is not None:
-            rects += boxes.float().tolist()
+            for box in boxes.float().tolist():
+                rects.append(box)
+                zooms.append(self.zoom(self._size(box), frame_shape))
         if not rects:
-            return 0., 0., g
-        x1 = min(r[0] for r in rects)
-        y1 = min(r[1] for r in rects)
-        x2 = max(r[2] for r in rects)
-        y2 = max(r[3] for r in rects)
-        # the input's aspect ratio around the union's centre
-        z = min(in_w / max(x2 - x1, 1e-6), in_h / max(y2 - y1, 1e-6))
-        cw, ch = in_w / z, in_h / z
-        x0 = self._place((x1 + x2) / 2 - cw / 2, cw, w)
-        y0 = self._place((y1 + y2) / 2 - ch / 2, ch, h)
-        return x0, y0, z
+            g = self.whole_frame_scale(frame_shape)
+            return 0., 0., g, in_w, in_h
+        x1 = max(min(r[0] for r in rects), 0.)
+        y1 = max(min(r[1] for r in rects), 0.)
+        x2 = min(max(r[2] for r in rects), float(w))
+        y2 = min(max(r[3] for r in rects), float(h))
+        span_w, span_h = max(x2 - x1, 1.), max(y2 - y1, 1.)
+        # the smallest scale, and the window must fit the largest input
+        z = min(min(zooms), in_w / span_w, in_h / span_h)
+        d = self.size_divisor
+        w_in = min(int(math.ceil(span_w * z / d - 1e-6)) * d, in_w)
+        h_in = min(int(math.ceil(span_h * z / d - 1e-6)) * d, in_h)
+        x0 = self._place((x1 + x2 - w_in / z) / 2, w_in / z, w)
+        y0 = self._place((y1 + y2 - h_in / z) / 2, h_in / z, h)
+        return x0, y0, z, w_in, h_in
 
     @staticmethod
     def _place(start: float, span: float, length: float) -> float:
-        """Shift a window side into the frame when it fits, else keep the
-        frame inside it."""
-        lo, hi = min(0., length - span), max(0., length - span)
-        return min(max(start, lo), hi)
+        """A window side inside the frame where it fits, else the frame at
+        its start (the padded whole frame's layout)."""
+        if span >= length:
+            return 0.
+        return min(max(start, 0.), length - span)
 
     # ------------------------------------------------------------------ #
     # crops and coordinates
     # ------------------------------------------------------------------ #
     def crop(self, img: Tensor, frame_meta: dict,
-             window: Tuple[float, float, float]) -> Tuple[Tensor, dict]:
+             window: Window) -> Tuple[Tensor, dict]:
         """Resample a window of the pipeline's frame into the input.
 
         Args:
             img (Tensor): The preprocessed frame (1, 3, H_in, W_in) of the
                 test pipeline (its real part ``frame_meta['img_shape']``).
             frame_meta (dict): Its meta (``ori_shape``, ``scale_factor``).
-            window (tuple): ``(x0, y0, z)`` of :meth:`window`.
+            window (tuple): ``(x0, y0, z, w_in, h_in)`` of :meth:`window`.
 
         Returns:
-            tuple: The input (1, 3, h, w) of ``input_size`` and its meta for
+            tuple: The input (1, 3, h_in, w_in) and its meta for
             the model: ``img_shape`` the input up to where the frame ends
             on the right / bottom, ``ori_shape`` the window's size in frame
             pixels,
             ``scale_factor`` frame -> input, ``crop_origin`` (x0, y0) and
             ``frame_shape`` (H, W) in frame pixels.
         """
-        x0, y0, z = window
-        in_w, in_h = self.input_size
+        x0, y0, z, in_w, in_h = window
         fx, fy = (float(s) for s in frame_meta['scale_factor'][:2])
         th, tw = (int(s) for s in frame_meta['img_shape'][:2])
         # the window on the pipeline's tensor, in whole pixels

@@ -14,50 +14,55 @@ FRAME = (480, 640)
 
 
 def region(**kw):
-    cfg = dict(input_size=(416, 320), target_size=96, zoom=(0.5, 4.0))
+    cfg = dict(input_size=(416, 320), object_px=(32, 128), max_zoom=4.0,
+               context=4.0)
     cfg.update(kw)
     return SearchRegion(**cfg)
 
 
-def test_window_shows_the_object_at_target_size():
+G = min(416 / 640, 320 / 480)  # the whole-frame view's scale
+
+
+def test_window_of_an_object_at_its_whole_frame_scale():
     s = region()
     s.add(torch.tensor([[270., 190., 370., 290.]]))  # 100x100 at the centre
-    x0, y0, z = s.window(FRAME)
-    # z = 96 / 100, within [0.5, 4] x 0.65 (the whole-frame scale)
-    assert z == pytest.approx(0.96)
-    assert x0 == pytest.approx(320 - 416 / 0.96 / 2)
-    assert y0 == pytest.approx(240 - 320 / 0.96 / 2)
+    x0, y0, z, w_in, h_in = s.window(FRAME)
+    # 65 input pixels across: inside (32, 128), so the paper's scale; the
+    # window 4 x 100 high, 520 wide, rounded up to multiples of 32
+    assert z == pytest.approx(G)
+    assert (w_in, h_in) == (352, 288)
+    assert x0 == pytest.approx((60 + 580 - 352 / G) / 2)
+    assert y0 == pytest.approx((40 + 440 - 288 / G) / 2)
 
 
-def test_window_zoom_bounds_and_placement():
-    g = min(416 / 640, 320 / 480)
+def test_small_and_large_objects_are_scaled_into_the_band():
     s = region()
-    # a 10x10 object in the corner: zoom capped at 4 g, window shifted in
+    # a 10x10 object in the corner: magnified, at most 4x, window shifted in
     s.add(torch.tensor([[0., 0., 10., 10.]]))
-    x0, y0, z = s.window(FRAME)
-    assert z == pytest.approx(4 * g)
-    assert (x0, y0) == (0., 0.)
-    # a frame-filling object: zoom floored at 0.5 g, the frame inside
+    x0, y0, z, w_in, h_in = s.window(FRAME)
+    assert z == pytest.approx(4 * G)
+    # the window (52 x 40 around the corner) cut by the frame: 31 x 25
+    assert (x0, y0) == (0., 0.) and (w_in, h_in) == (96, 96)
+    # a frame-filling object: shrunk to 128 pixels across; the whole frame
+    # in a smaller input, at the top-left
     s = region()
     s.add(torch.tensor([[20., 10., 620., 470.]]))
-    x0, y0, z = s.window(FRAME)
-    assert z == pytest.approx(0.5 * g)
-    cw, ch = 416 / z, 320 / z
-    assert x0 <= 0 and x0 + cw >= 640 and y0 <= 0 and y0 + ch >= 480
-    assert x0 == pytest.approx(320 - cw / 2)
+    x0, y0, z, w_in, h_in = s.window(FRAME)
+    assert z == pytest.approx(128 / (600 * 460)**0.5)
+    assert (w_in, h_in) == (160, 128) and (x0, y0) == (0., 0.)
 
 
-def test_window_widens_while_lost_down_to_the_whole_frame():
-    g = min(416 / 640, 320 / 480)
+def test_window_widens_while_lost_up_to_the_whole_frame():
     s = region(conf_thr=0.5, growth=2.0)
-    s.add(torch.tensor([[300., 220., 340., 260.]]))  # 40x40: z = 2.4
+    s.add(torch.tensor([[300., 220., 340., 260.]]))  # 40x40: 32 / 40 = 0.8
+    assert s.window(FRAME)[2:] == (pytest.approx(0.8), 192, 128)
     box = torch.tensor([[0., 0., 5., 5.]])
     s.update(box, torch.tensor([0.1]))  # not confident: stays, lost 1
     assert s.centres[0] == (320., 240.) and s.lost == [1]
-    assert s.window(FRAME)[2] == pytest.approx(1.2)
+    assert s.window(FRAME)[2:] == (pytest.approx(0.8), 352, 256)
     s.update(box, torch.tensor([0.1]))
     s.update(box, torch.tensor([0.1]))
-    assert s.window(FRAME)[2] == pytest.approx(g)  # 0.3 < g: whole frame
+    assert s.window(FRAME) == (0., 0., pytest.approx(G), 416, 320)
     s.update(torch.tensor([[100., 100., 160., 160.]]), torch.tensor([0.9]))
     assert s.lost == [0] and s.centres[0] == (130., 130.)
     assert s.sizes[0] == pytest.approx(0.5 * 40 + 0.5 * 60)
@@ -66,33 +71,34 @@ def test_window_widens_while_lost_down_to_the_whole_frame():
 def test_window_of_several_objects_holds_every_window():
     s = region()
     s.add(torch.tensor([[50., 50., 100., 100.], [500., 300., 560., 380.]]))
-    x0, y0, z = s.window(FRAME)
-    cw, ch = 416 / z, 320 / z
-    assert cw / ch == pytest.approx(416 / 320)
+    x0, y0, z, w_in, h_in = s.window(FRAME)
+    assert z <= min(s.zoom(50., FRAME), s.zoom((60 * 80)**0.5, FRAME))
     for box in ([50., 50., 100., 100.], [500., 300., 560., 380.]):
         assert x0 <= box[0] and y0 <= box[1]
-        assert box[2] <= x0 + cw and box[3] <= y0 + ch
+        assert box[2] <= x0 + w_in / z and box[3] <= y0 + h_in / z
 
 
 def test_crop_is_slicing_and_interpolation_of_the_frame():
     img = torch.rand(1, 3, 60, 80)
     meta = dict(img_shape=(60, 80), ori_shape=(120, 160),
                 scale_factor=(0.5, 0.5))
-    s = SearchRegion(input_size=(40, 32), target_size=10)
+    s = SearchRegion(input_size=(40, 32))
     # zoom 0.5 on the original = 1 tensor pixel per input pixel
-    out, m = s.crop(img, meta, (20., 10., 0.5))
+    out, m = s.crop(img, meta, (20., 10., 0.5, 40, 32))
     torch.testing.assert_close(out, img[:, :, 5:37, 10:50])
     assert m['ori_shape'] == (64, 80) and m['crop_origin'] == (20., 10.)
     assert m['scale_factor'] == (0.5, 0.5)
     # zoom 1 on the original = 2x magnification of the tensor
-    out, m = s.crop(img, meta, (40., 20., 1.))
+    out, m = s.crop(img, meta, (40., 20., 1., 40, 32))
     ref = F.interpolate(img[:, :, 10:26, 20:40], (32, 40), mode='bilinear',
                         align_corners=False)
     torch.testing.assert_close(out, ref)
-    # a window out of the frame on the left / top: zeros there
-    out, m = s.crop(img, meta, (-20., -10., 0.5))
-    assert out[:, :, :5].abs().sum() == 0 and out[:, :, :, :10].abs().sum() == 0
-    torch.testing.assert_close(out[:, :, 5:, 10:], img[:, :, :27, :30])
+    # a window past the frame's right / bottom: zeros there, and the
+    # input's real part ends where the frame does
+    out, m = s.crop(img, meta, (100., 80., 0.5, 40, 32))
+    torch.testing.assert_close(out[:, :, :20, :30], img[:, :, 40:, 50:])
+    assert out[:, :, 20:].abs().sum() == 0 and out[:, :, :, 30:].abs().sum() == 0
+    assert m['img_shape'] == (20, 30)
 
 
 def test_to_frame_shifts_boxes_and_pastes_masks():
@@ -113,8 +119,8 @@ def test_to_frame_shifts_boxes_and_pastes_masks():
 
 
 def test_bad_options():
-    with pytest.raises(ValueError, match='zoom'):
-        SearchRegion(zoom=(2., 4.))
+    with pytest.raises(ValueError, match='object_px'):
+        SearchRegion(object_px=(64., 32.))
     with pytest.raises(ValueError, match='input_size'):
         SearchRegion(input_size=(16, 16))
 
@@ -127,11 +133,10 @@ def model():
 def test_whole_frame_window_tracks_as_the_paper(model):
     """A window that is the whole (padded) frame at scale 1 is the paper's
     input: the same tracks, masks and corrections, bit for bit."""
-    # frames 48x64 padded to 64x64; input 64x64 at zoom 1 with the object
-    # never moving the window (never confident) and its centre low enough
-    # that the window's top is the frame's
-    search = dict(input_size=(64, 64), target_size=10, zoom=(1., 1.),
-                  conf_thr=2., growth=1.)
+    # frames 48x64 padded to 64x64; input 64x64 at zoom 1, a window of the
+    # whole frame whatever the object does
+    search = dict(input_size=(64, 64), object_px=(1., 1000.), max_zoom=1.,
+                  context=100.)
     temporal = dict(type='TemporalSmoother')
     paper = SOTTracker(temporal=temporal)
     ours = SOTTracker(temporal=temporal, search=search)
@@ -144,7 +149,7 @@ def test_whole_frame_window_tracks_as_the_paper(model):
             img_t, meta_t = frame(model, seed)
             res.append(tracker.track(model, img_t, dict(meta_t,
                                                         frame_id=seed)))
-        res.append(tracker.correct(model, {0: [5., 30., 25., 46.]}))
+        res.append(tracker.correct(model, {0: [5., 5., 25., 30.]}))
         img_t, meta_t = frame(model, 3)
         res.append(tracker.track(model, img_t, dict(meta_t, frame_id=3)))
         outs.append(res)
@@ -167,8 +172,9 @@ def test_network_sees_the_window(model):
         seen.append(tuple(x.shape[-2:]))
         return extract(x)
 
-    tracker = SOTTracker(search=dict(input_size=(32, 32), target_size=8,
-                                     zoom=(1., 4.)))
+    # an 8x8 object magnified 2x (16 input pixels), a window of 4 sizes
+    tracker = SOTTracker(search=dict(input_size=(64, 64), object_px=(16.,
+                                                                     64.)))
     img, meta = frame(model, 0)
     model.extract_feat = spy
     try:
@@ -178,9 +184,9 @@ def test_network_sees_the_window(model):
         out = tracker.track(model, img_t, meta_t)
     finally:
         del model.extract_feat
-    assert seen == [(32, 32), (32, 32)]
+    assert seen[0] == (64, 64) and len(seen) == 2
     ox, oy = tracker._meta['crop_origin']
-    assert ox > 0 and oy > 0  # a magnified window, not the frame
+    assert (ox, oy) == (28., 8.)  # a magnified window, not the frame
+    sx = tracker._meta['scale_factor'][0]
     b = out.bboxes[0]
-    assert ox - 1e-4 <= b[0] <= b[2] <= ox + 32 / tracker._meta[
-        'scale_factor'][0] + 1e-4
+    assert ox - 1e-4 <= b[0] <= b[2] <= ox + seen[1][1] / sx + 1e-4
