@@ -58,6 +58,8 @@ class IdentityTracker(SOTTracker):
       multiplied by its factor before the smoother and the choice.
     * ``exclusive``: with K >= 2 objects, one place per object
       (:func:`exclusive_assignment`, IoU ``assignment_iou``).
+    * ``search``: a :class:`SearchRegion` config, as for
+      :class:`SOTTracker`.
     * ``presence``: a :class:`PresenceCalibration` config; else the
       presence is the chosen candidate's detector confidence. The gates
       (``update.gate``, ``motion_gate``) read the detector confidence, so
@@ -80,7 +82,8 @@ class IdentityTracker(SOTTracker):
                  motion_gate: float = 0.5,
                  exclusive: bool = False,
                  assignment_iou: float = 0.5,
-                 presence: OptConfigType = None) -> None:
+                 presence: OptConfigType = None,
+                 search: OptConfigType = None) -> None:
         if init_positives not in ('center', 'mask'):
             raise ValueError("IdentityTracker: init_positives must be "
                              f"'center' or 'mask', got {init_positives!r}")
@@ -105,7 +108,7 @@ class IdentityTracker(SOTTracker):
         if presence is not None:
             with DefaultScope.overwrite_default_scope('mmtao'):
                 self.calibration = MODELS.build(presence)
-        super().__init__(temporal=temporal, memory=memory)
+        super().__init__(temporal=temporal, memory=memory, search=search)
 
     def reset(self) -> None:
         super().reset()

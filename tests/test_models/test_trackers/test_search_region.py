@@ -191,3 +191,22 @@ def test_network_sees_the_window(model):
     sx = tracker._meta['scale_factor'][0]
     b = out.bboxes[0]
     assert ox - 1e-4 <= b[0] <= b[2] <= ox + seen[1][1] / sx + 1e-4
+
+
+def test_identity_tracker_looks_through_the_window(model):
+    """IdentityTracker takes the same search option: its rows and boxes go
+    through the window's coordinates."""
+    from mmtao.models.trackers import IdentityTracker
+    tracker = IdentityTracker(
+        init_positives='mask',
+        update=dict(gate=0., interval=1, grid=2),
+        search=dict(input_size=(64, 64), object_px=(16., 64.)))
+    assert isinstance(tracker.search, SearchRegion)
+    img, meta = frame(model, 0)
+    tracker.init(model, img, dict(meta, frame_id=0),
+                 torch.tensor([[40., 20., 48., 28.]]))
+    assert tracker._meta['crop_origin'] == (28., 8.)
+    img_t, meta_t = frame(model, 1)
+    out = tracker.track(model, img_t, meta_t)
+    assert out.bboxes.shape == (1, 4) and out.masks.shape == (1, H, W)
+    assert len(tracker.search.centres) == 1
