@@ -22,12 +22,13 @@ class RealWorldGenerator(AnyObjectWorldGenerator):
     photos background, so "a pasted edge" is a cue for "the object" that
     real video never has. This world takes the cue away:
 
-    - *in-context targets* (``p_context`` per plan draw; plans whose first
-      frame hides part of the target are re-drawn, and this rejects more
-      in-context plans: 32 % of a 100-sequence world at the defaults): the
-      target is a real region of
-      the background photo (or of a frame of a training clip,
-      ``p_context_clip``), cut along segment boundaries but never cut out:
+    - *in-context targets* (``p_context`` of the sequences: the kind is
+      drawn once per sequence, and a plan whose first frame hides part of
+      the target is re-drawn as the same kind, so the frame-0 check, which
+      rejects in-context plans more often, does not shift the share): the
+      target is a real region of the background photo (or of a frame of a
+      training clip, ``p_context_clip``), cut along segment boundaries but
+      never cut out:
       a camera (zoom, roll, pan) moves the whole picture and a local warp
       (``p_local``) moves the region relative to its surroundings
       (:mod:`.context_render`). Its exact mask is the region's mask sent
@@ -66,6 +67,8 @@ class RealWorldGenerator(AnyObjectWorldGenerator):
     """
 
     exclude_clips = BENCHMARK_CLIPS
+    #: in-context draws per sequence before it falls back to a pasted target
+    max_context_draws = 60
 
     def __init__(self,
                  p_context: float = 0.6,
@@ -100,9 +103,21 @@ class RealWorldGenerator(AnyObjectWorldGenerator):
                 f'{len(self.bank.photos)} photos)')
 
     # ----------------------------------------------------------- plan
+    def plan_sequence(self, seq_idx: int) -> _SequencePlan:
+        # the kind is drawn by the first plan draw and kept for the re-draws
+        self._context_kind: Optional[bool] = None
+        self._context_draws = 0
+        return super().plan_sequence(seq_idx)
+
     def _plan(self, rng: np.random.Generator) -> _SequencePlan:
+        if getattr(self, '_context_kind', None) is None:
+            self._context_kind = bool(rng.random() < self.p_context)
         plan = None
-        if rng.random() < self.p_context:
+        # a photo without a usable region (or 60 rejected draws) ends in a
+        # pasted target rather than in no plan
+        while (self._context_kind and plan is None
+               and self._context_draws < self.max_context_draws):
+            self._context_draws += 1
             plan = self._plan_context(rng)
         if plan is None:
             plan = super()._plan(rng)

@@ -195,3 +195,22 @@ def test_real_world_refuses_bad_probabilities():
         RealWorldGenerator(p_context=1.5)
     with pytest.raises(ValueError, match='max_clutter'):
         RealWorldGenerator(max_clutter=-1)
+
+
+def test_in_context_share_is_the_configured_probability():
+    # the frame-0 check rejects in-context plans more often than pasted
+    # ones; re-drawing must not shift the share (it used to give ~1/3)
+    gen = RealWorldGenerator(
+        img_size=(96, 72), num_frames=5, num_identities=50, seed=0,
+        p_context=0.6)
+    kinds = [gen.plan_sequence(i).context is not None for i in range(20)]
+    # Binomial(20, 0.6) lies in 10..16 with probability 0.86; the old
+    # re-draws gave 9 here (and 6 at seed 1)
+    assert 10 <= sum(kinds) <= 16, sum(kinds)
+    # the kind is one Bernoulli(p_context) draw per sequence, kept over the
+    # re-draws: the first number of the sequence's random stream
+    assert kinds == [gen._rng(i).random() < 0.6 for i in range(20)]
+    none = RealWorldGenerator(
+        img_size=(96, 72), num_frames=5, num_identities=50, seed=0,
+        p_context=0.0)
+    assert all(none.plan_sequence(i).context is None for i in range(5))
