@@ -1,26 +1,11 @@
 # The fine-tuned any-object CPU tracker (tao_mbv2-fpn_416_any-object-real.py)
-# looking through the search region of tao_mbv2-fpn_320_any-object_search.py
-# (SearchRegion: a window of 4 object sizes, objects outside 32-128 input
-# pixels scaled into that band, widening while lost up to the whole frame).
-_base_ = './tao_mbv2-fpn_416_any-object-real.py'
-
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
-    dict(type='PackSOTInputs')
+# looking through the search region (README "Search region";
+# configs/_base_/trackers/search_region.py).
+_base_ = [
+    './tao_mbv2-fpn_416_any-object-real.py',
+    '../_base_/trackers/search_region.py'
 ]
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
-model = dict(
-    test_cfg=dict(
-        tracker=dict(
-            type='SOTTracker',
-            search=dict(
-                type='SearchRegion',
-                input_size=(416, 320),
-                object_px=(32, 128),
-                max_zoom=4.0,
-                context=4.0,
-                conf_thr=0.3,
-                growth=1.5,
-                size_momentum=0.5))))
+test_pipeline = {{_base_.search_test_pipeline}}
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+model = dict(test_cfg=dict(tracker={{_base_.search_tracker}}))

@@ -1,0 +1,29 @@
+# The search region of issue 19 (README "Search region";
+# mmtao/models/trackers/search_region.py), shared by the *_search configs:
+# the network sees a window of 4 object sizes around the object instead of
+# the whole frame, objects outside 32-128 input pixels scaled into that
+# band; the window widens while the object is not seen confidently, up to
+# the whole frame (the paper's re-detection). Settings chosen on
+# data/world/val_seen. A config takes both pieces:
+#   test_pipeline = {{_base_.search_test_pipeline}}
+#   test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+#   model = dict(test_cfg=dict(tracker={{_base_.search_tracker}}))
+
+# frames at their own resolution: the tracker resamples its window from
+# them (a magnified window of a 416x312 frame would be blurred)
+search_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
+    dict(type='PackSOTInputs')
+]
+search_tracker = dict(
+    type='SOTTracker',
+    search=dict(
+        type='SearchRegion',
+        input_size=(416, 320),
+        object_px=(32, 128),
+        max_zoom=4.0,
+        context=4.0,
+        conf_thr=0.3,
+        growth=1.5,
+        size_momentum=0.5))
