@@ -309,10 +309,9 @@ class IdentityTracker(SOTTracker):
                     xs, ys = xs[on], ys[on]
                 else:
                     xs, ys = ((x1 + x2) / 2)[None], ((y1 + y2) / 2)[None]
-            # frame pixels -> the input's, as the box went
-            bx1, by1, bx2, by2 = boxes_in[i]
-            xs = bx1 + (xs - x1) * (bx2 - bx1) / (x2 - x1).clamp(min=1e-6)
-            ys = by1 + (ys - y1) * (by2 - by1) / (y2 - y1).clamp(min=1e-6)
+            # frame pixels -> the input's (points as zero-size boxes)
+            pts = self.to_input(torch.stack([xs, ys, xs, ys], 1))
+            xs, ys = pts[:, 0], pts[:, 1]
             lvl = levels[i]
             rows[k] = sample_points(self._feats[lvl][0], xs, ys,
                                     head.featmap_strides[lvl])
