@@ -212,10 +212,9 @@ class SearchRegion:
             window (tuple): ``(x0, y0, z, w_in, h_in)`` of :meth:`window`.
 
         Returns:
-            tuple: The input (1, 3, h_in, w_in) and its meta for
-            the model: ``img_shape`` the input up to where the frame ends
-            on the right / bottom, ``ori_shape`` the window's size in frame
-            pixels,
+            tuple: The input (1, 3, h_in, w_in) and its meta for the model:
+            ``img_shape`` the input up to where the frame ends on the right
+            / bottom, ``ori_shape`` the window's size in frame pixels,
             ``scale_factor`` frame -> input, ``crop_origin`` (x0, y0) and
             ``frame_shape`` (H, W) in frame pixels.
         """
