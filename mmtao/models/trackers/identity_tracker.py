@@ -99,8 +99,6 @@ class IdentityTracker(SOTTracker):
             **hard_negatives
         } if hard_negatives else None
         self.others_as_negatives = bool(others_as_negatives)
-        self.motion_cfg = motion
-        self.motion_gate = float(motion_gate)
         self.exclusive = bool(exclusive)
         self.assignment_iou = float(assignment_iou)
         self.presence_cfg = presence
@@ -108,11 +106,15 @@ class IdentityTracker(SOTTracker):
         if presence is not None:
             with DefaultScope.overwrite_default_scope('mmtao'):
                 self.calibration = MODELS.build(presence)
-        super().__init__(temporal=temporal, memory=memory, search=search)
+        super().__init__(
+            temporal=temporal,
+            memory=memory,
+            search=search,
+            motion=motion,
+            motion_gate=motion_gate)
 
     def reset(self) -> None:
         super().reset()
-        self.motions: list = []
         self.first_templates: Optional[Tensor] = None
         self.last_update: List[int] = []
         self.last_cues: Optional[dict] = None
@@ -169,25 +171,8 @@ class IdentityTracker(SOTTracker):
 
     def _add(self, model, bboxes: Tensor) -> InstanceData:
         out = super()._add(model, bboxes)
-        for box in bboxes:
-            motion = self._new_component(self.motion_cfg)
-            if motion is not None:
-                motion.reset(box)
-            self.motions.append(motion)
-            self.last_update.append(self.frame)
+        self.last_update += [self.frame] * len(bboxes)
         return out
-
-    @staticmethod
-    def _new_component(cfg):
-        if cfg is None:
-            return None
-        with DefaultScope.overwrite_default_scope('mmtao'):
-            return MODELS.build(cfg)
-
-    def _restart(self, k: int, box: Tensor, mask: Optional[Tensor]) -> None:
-        super()._restart(k, box, mask)
-        if self.motions[k] is not None:
-            self.motions[k].reset(box)
 
     # ------------------------------------------------------------------ #
     # track() is SOTTracker's; the choice among the candidates is this one
@@ -195,23 +180,22 @@ class IdentityTracker(SOTTracker):
                      masks) -> InstanceData:
         num = self.num_objects
         last = self.last
-        rescored, overlaps, factors = [], [], []
+        rescored, overlaps = [], []
+        factors = self.motion_factors(candidates) or [None] * num
         for k, cands in enumerate(candidates):
             if len(cands) == 0:
                 rescored.append(cands.scores.float())
                 overlaps.append(None)
-                factors.append(None)
                 continue
             s = cands.scores.float()
-            f = self.motions[k].factor(cands.bboxes) \
-                if self.motions[k] is not None else torch.ones_like(s)
-            s = s * f
+            if factors[k] is None:
+                factors[k] = torch.ones_like(s)
+            s = s * factors[k]
             iou = None
             if self.smoothers[k] is not None:
                 s, iou = self.smoothers[k].rescore(cands.bboxes, s)
             rescored.append(s)
             overlaps.append(iou)
-            factors.append(f)
         if self.exclusive and num > 1:
             keep = exclusive_assignment([c.bboxes for c in candidates],
                                         rescored, self.assignment_iou)
@@ -256,11 +240,7 @@ class IdentityTracker(SOTTracker):
                 self.smoothers[k].commit(bboxes[k], float(overlaps[k][keep[k]]))
         # the gates read the detector confidence, so that the calibration
         # changes only the reported presence
-        for k in range(num):
-            if self.motions[k] is not None:
-                self.motions[k].update(bboxes[k] if keep[k] is not None else
-                                       None,
-                                       float(raw[k]) >= self.motion_gate)
+        self.update_motions(bboxes, raw)
         self._update_memory(model, candidates, keep, bboxes, rows, raw)
         out = InstanceData(bboxes=bboxes, scores=present)
         if has_masks:

@@ -63,13 +63,23 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
             config: the network sees a window around the objects at one
             object scale instead of the whole frame. Defaults to None (the
             paper's whole frame).
+        motion (dict or ConfigDict, optional): A :class:`MotionPrior`
+            config, one per object: candidate confidences are multiplied by
+            its factor for the choice (the reported presence stays the
+            detector confidence). Defaults to None (the paper's choice).
+        motion_gate (float): Detector confidence from which a track moves
+            the motion prior. Defaults to 0.5.
     """
 
     def __init__(self,
                  temporal: OptConfigType = None,
                  memory: OptConfigType = None,
-                 search: OptConfigType = None) -> None:
+                 search: OptConfigType = None,
+                 motion: OptConfigType = None,
+                 motion_gate: float = 0.5) -> None:
         self.temporal_cfg = temporal
+        self.motion_cfg = motion
+        self.motion_gate = float(motion_gate)
         self.memory_cfg = dict(memory or {})
         self.memory_cfg.pop('type', None)
         self.search_cfg = search
@@ -79,6 +89,7 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         """Forget every object and the sequence."""
         self.templates: Optional[Tensor] = None
         self.smoothers: list = []
+        self.motions: list = []
         self.last: Optional[InstanceData] = None
         self.frame_shape: Optional[Tuple[int, int]] = None
         self.frame = 0
@@ -173,6 +184,7 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
             if smoother is not None:
                 smoother.reset(box, None if masks is None else masks[k])
             self.smoothers.append(smoother)
+            self.motions.append(self._new_motion(box))
         fields = dict(bboxes=bboxes.float(), scores=bboxes.new_ones(len(bboxes)))
         if masks is not None:
             fields['masks'] = masks
@@ -213,6 +225,35 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
                 self._smoother_proto = MODELS.build(self.temporal_cfg)
         return copy.deepcopy(self._smoother_proto)
 
+    def _new_motion(self, box: Tensor):
+        """A motion prior started at ``box`` (None without one)."""
+        if self.motion_cfg is None:
+            return None
+        cfg = dict(self.motion_cfg)
+        cfg.setdefault('type', 'MotionPrior')
+        with DefaultScope.overwrite_default_scope('mmtao'):
+            motion = MODELS.build(cfg)
+        motion.reset(box)
+        return motion
+
+    def motion_factors(self, candidates: List[InstanceData]
+                       ) -> Optional[List[Optional[Tensor]]]:
+        """Per object the motion prior's factors (k, ) of its candidates
+        (None for an object without a prior), or None without priors."""
+        if self.motion_cfg is None:
+            return None
+        return [
+            None if m is None or len(c) == 0 else m.factor(c.bboxes)
+            for m, c in zip(self.motions, candidates)
+        ]
+
+    def update_motions(self, bboxes: Tensor, scores: Tensor) -> None:
+        """After a frame: tracks of detector confidence >= ``motion_gate``
+        move their priors; the others count one more frame lost."""
+        for k, motion in enumerate(self.motions):
+            if motion is not None:
+                motion.update(bboxes[k], float(scores[k]) >= self.motion_gate)
+
     # ------------------------------------------------------------------ #
     @torch.no_grad()
     def track(self,
@@ -249,7 +290,9 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
     def _select_next(self, model, candidates: List[InstanceData],
                      masks: Optional[Callable]) -> InstanceData:
         """The choice of :meth:`track` (subclasses choose otherwise)."""
-        return self.select(candidates, masks)
+        out = self.select(candidates, masks, self.motion_factors(candidates))
+        self.update_motions(out.bboxes, out.scores)
+        return out
 
     def _next_candidates(self, model, img: Tensor, img_meta: dict,
                          lean: Optional[bool]

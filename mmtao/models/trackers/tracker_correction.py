@@ -113,6 +113,8 @@ class CorrectionMixin:
             self.smoothers[k].reset(box, mask)
         if self.search is not None:
             self.search.restart(k, box)
+        if self.motions[k] is not None:
+            self.motions[k].reset(box)
 
     _state_skip = ('_feats', '_meta', '_img', '_frame_meta',
                    '_smoother_proto')

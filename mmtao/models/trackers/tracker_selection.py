@@ -3,6 +3,7 @@ from typing import Callable, List, Optional, Tuple
 
 import torch
 from mmengine.structures import InstanceData
+from torch import Tensor
 
 
 class SelectionMixin:
@@ -12,7 +13,9 @@ class SelectionMixin:
 
     def select(self,
                candidates: List[InstanceData],
-               masks: Optional[Callable] = None) -> InstanceData:
+               masks: Optional[Callable] = None,
+               factors: Optional[List[Optional[Tensor]]] = None
+               ) -> InstanceData:
         """Choose each object's track among its candidates.
 
         Args:
@@ -27,6 +30,9 @@ class SelectionMixin:
                 then the candidates that could still out-score it under the
                 smoother's re-scoring (:meth:`TemporalSmoother.rivals`); the
                 choice is the one made on all candidates' masks.
+            factors (list[Tensor | None], optional): Per object, factors
+                (k, ) of its candidates' confidences for the choice (a
+                motion prior); the reported scores stay the confidences.
 
         Returns:
             :obj:`InstanceData`: One row per object, holding copies (not
@@ -37,10 +43,17 @@ class SelectionMixin:
                              f'{self.num_objects} objects')
         last = self.last
         has_masks = 'masks' in last
+        weighted = [
+            c.scores if factors is None or factors[k] is None else
+            c.scores * factors[k].to(c.scores)
+            for k, c in enumerate(candidates)
+        ]
         if masks is not None and has_masks:
-            keep, chosen_masks = self._select_lazy(candidates, masks)
+            keep, chosen_masks = self._select_lazy(candidates, weighted,
+                                                   masks)
         else:
-            keep, chosen_masks = self._select_full(candidates, has_masks)
+            keep, chosen_masks = self._select_full(candidates, weighted,
+                                                   has_masks)
         bboxes = last.bboxes.clone()
         scores = torch.zeros_like(last.scores)
         new_masks = last.masks.clone() if has_masks else None
@@ -58,29 +71,33 @@ class SelectionMixin:
         return out
 
     def _select_full(self, candidates: List[InstanceData],
+                     weighted: List[Tensor],
                      has_masks: bool) -> Tuple[list, dict]:
-        """The choice on candidates that carry their masks."""
+        """The choice on candidates that carry their masks (``weighted``:
+        their confidences for the choice)."""
         keep, chosen_masks = [], {}
         for k, cands in enumerate(candidates):
+            scores = weighted[k]
             masks = cands.masks if 'masks' in cands else None
             if len(cands) == 0:
                 keep.append(None)
                 continue
             if self.smoothers[k] is not None:
-                idx = int(self.smoothers[k].select(cands.bboxes,
-                                                   cands.scores, masks)[0])
+                idx = int(self.smoothers[k].select(cands.bboxes, scores,
+                                                   masks)[0])
             else:
-                idx = int(cands.scores.argmax())
+                idx = int(scores.argmax())
             keep.append(idx)
             if has_masks:
                 chosen_masks[k] = masks[idx]
         return keep, chosen_masks
 
     def _select_lazy(self, candidates: List[InstanceData],
+                     weighted: List[Tensor],
                      masks: Callable) -> Tuple[list, dict]:
         """The choice with masks computed on demand (see :meth:`select`)."""
         objs = [k for k, cands in enumerate(candidates) if len(cands)]
-        firsts = [int(candidates[k].scores.argmax()) for k in objs]
+        firsts = [int(weighted[k].argmax()) for k in objs]
         first_masks = masks(objs, firsts)
         rival_objs, rival_inds, subsets = [], [], {}
         for k, first, first_mask in zip(objs, firsts, first_masks):
@@ -89,7 +106,7 @@ class SelectionMixin:
                 continue
             cands = candidates[k]
             if hasattr(smoother, 'rivals'):
-                rivals = smoother.rivals(cands.bboxes, cands.scores, first,
+                rivals = smoother.rivals(cands.bboxes, weighted[k], first,
                                          first_mask).tolist()
             else:  # a smoother that does not say: all masks
                 rivals = [i for i in range(len(cands)) if i != first]
@@ -109,7 +126,7 @@ class SelectionMixin:
                 cands = candidates[k]
                 sub = torch.as_tensor(inds, device=cands.scores.device)
                 j = self.smoothers[k].select(
-                    cands.bboxes[sub], cands.scores[sub],
+                    cands.bboxes[sub], weighted[k][sub],
                     torch.stack([known[(k, i)] for i in inds]))[0]
                 idx = inds[int(j)]
             keep[k] = idx

@@ -33,6 +33,33 @@ def test_motion_prior_by_hand_and_relaxes_while_lost():
         MotionPrior(floor=1.5)
 
 
+def test_motion_prior_size_term_by_hand():
+    prior = MotionPrior(sigma=1.0, growth=0.5, floor=0.2, scale_sigma=0.5)
+    prior.reset(torch.tensor([0., 0., 10., 40.]))  # centre (5, 20), size 20
+    # same centre: the object, a quarter of it (size 10), a box 4x its area
+    cands = torch.tensor([[0., 0., 10., 40.], [2.5, 10., 7.5, 30.],
+                          [-5., -20., 15., 60.]])
+    expected = [
+        0.2 + 0.8 * math.exp(-0.5 * (math.log(r) / 0.5)**2)
+        for r in (1., 0.5, 2.)
+    ]
+    torch.testing.assert_close(prior.factor(cands), torch.tensor(expected))
+    # 1 size away and half the size: both terms multiply under the floor
+    far_part = torch.tensor([[22.5, 10., 27.5, 30.]])
+    both = math.exp(-0.5) * math.exp(-0.5 * (math.log(0.5) / 0.5)**2)
+    torch.testing.assert_close(
+        prior.factor(far_part), torch.tensor([0.2 + 0.8 * both]))
+    # lost for 2 frames: distance width 2, size width 0.5 * 2 / 1
+    prior.update(None, confident=False)
+    prior.update(None, confident=False)
+    expected = 0.2 + 0.8 * math.exp(-0.5 * (math.log(0.5) / 1.0)**2)
+    torch.testing.assert_close(
+        prior.factor(cands[1:2]), torch.tensor([expected]))
+    assert 'scale_sigma=0.5' in repr(prior)
+    with pytest.raises(ValueError, match='scale_sigma'):
+        MotionPrior(scale_sigma=0.)
+
+
 def brute_force(bboxes, scores, iou_thr):
     """All ways to give objects distinct candidates (or none) whose boxes
     pairwise overlap < iou_thr; the best sum, then fewest Nones."""

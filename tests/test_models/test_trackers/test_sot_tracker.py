@@ -125,6 +125,44 @@ def test_masks_on_demand_choose_as_all_masks_do(model, temporal):
                 assert torch.equal(s_a.prev_mask, s_b.prev_mask)
 
 
+@pytest.mark.parametrize('temporal', [None, SMOOTHER])
+def test_motion_prior_reweights_the_choice_not_the_presence(model, temporal):
+    """With a motion prior the choice is made on confidence x factor (a
+    near weaker candidate beats a far stronger one), the reported presence
+    is still the chosen candidate's confidence, only confident tracks move
+    the prior, and a correction restarts it; without one the choice is the
+    paper's."""
+    img, meta = frame(model)
+    motion = dict(type='MotionPrior', sigma=1.0, growth=0.5, floor=0.2)
+    plain = SOTTracker(temporal=temporal)
+    moved = SOTTracker(temporal=temporal, motion=motion, motion_gate=0.5)
+    box = [4., 4., 20., 20.]  # centre (12, 12), size 16
+    for tracker in (plain, moved):
+        tracker.init(model, img, meta, [box])
+    assert plain.motions == [None] and plain.motion_factors([]) is None
+    # a far box 0.7 (3 sizes away) vs a near one 0.3 (no overlap with the
+    # init box: the smoother's overlap term is 0 for both)
+    c = cands([[52., 4., 68., 20.], [21., 4., 37., 20.]], [0.7, 0.3])
+    factors = moved.motion_factors([c])[0]
+    d = torch.tensor([48., 17.]) / 16
+    torch.testing.assert_close(factors, 0.2 + 0.8 * torch.exp(-0.5 * d**2))
+    a = plain._select_next(model, [c], None)
+    b = moved._select_next(model, [c], None)
+    torch.testing.assert_close(a.bboxes[0], c.bboxes[0])
+    torch.testing.assert_close(b.bboxes[0], c.bboxes[1])
+    assert float(b.scores[0]) == pytest.approx(0.3)
+    # 0.3 < motion_gate: the prior stays at the init box, one frame lost
+    prior = moved.motions[0]
+    assert prior.lost == 1 and prior.centre.tolist() == [12., 12.]
+    # a confident track moves it
+    moved.last = b
+    moved._select_next(model, [cands([[22., 4., 38., 20.]], [0.9])], None)
+    assert prior.lost == 0 and prior.centre.tolist() == [30., 12.]
+    # a correction restarts it at the drawn box
+    moved.correct(model, {0: [40., 30., 60., 46.]})
+    assert prior.centre.tolist() == [50., 38.] and prior.lost == 0
+
+
 def test_track_goes_through_the_model_and_checks_the_frame(model):
     tracker = SOTTracker(temporal=SMOOTHER)
     img, meta = frame(model)
