@@ -2,14 +2,47 @@
 from typing import Callable, List, Optional, Tuple
 
 import torch
+from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 from torch import Tensor
+
+from mmtao.registry import MODELS
 
 
 class SelectionMixin:
     """The per-frame choice of :class:`SOTTracker`: per object the
-    candidate of highest (temporally re-scored) confidence, with the masks
-    computed only for the candidates the choice needs."""
+    candidate of highest (motion-weighted, temporally re-scored)
+    confidence, with the masks computed only for the candidates the choice
+    needs."""
+
+    def _new_motion(self, box: Tensor):
+        """A motion prior started at ``box`` (None without one)."""
+        if self.motion_cfg is None:
+            return None
+        cfg = dict(self.motion_cfg)
+        cfg.setdefault('type', 'MotionPrior')
+        with DefaultScope.overwrite_default_scope('mmtao'):
+            motion = MODELS.build(cfg)
+        motion.reset(box)
+        return motion
+
+    def motion_factors(self, candidates: List[InstanceData]
+                       ) -> Optional[List[Optional[Tensor]]]:
+        """Per object the motion prior's factors (k, ) of its candidates
+        (None for an object without a prior), or None without priors."""
+        if self.motion_cfg is None:
+            return None
+        return [
+            None if m is None or len(c) == 0 else m.factor(c.bboxes)
+            for m, c in zip(self.motions, candidates)
+        ]
+
+    def update_motions(self, bboxes: Tensor, scores: Tensor) -> None:
+        """After a frame: tracks of detector confidence >= ``motion_gate``
+        move their priors; the others count one more frame lost."""
+        for k, motion in enumerate(self.motions):
+            if motion is not None:
+                motion.update(bboxes[k], float(scores[k]) >= self.motion_gate)
 
     def select(self,
                candidates: List[InstanceData],
