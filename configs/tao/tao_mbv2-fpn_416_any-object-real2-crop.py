@@ -70,8 +70,7 @@ _track = dict(
     pipeline=track_pipeline)
 _coco_pair = dict(_det, pipeline=coco_pair_pipeline)
 train_dataloader = dict(
-    dataset=dict(
-        type='ConcatDataset', datasets=[_det, _track, _coco_pair]))
+    dataset=dict(type='ConcatDataset', datasets=[_det, _track, _coco_pair]))
 
 # A short schedule at the real2 LR: 50-iteration warm-up, steps at 75 / 90 %.
 # 1500 iterations: ~1 h at the 2.2-2.4 s/iteration measured over the first
@@ -80,12 +79,7 @@ train_dataloader = dict(
 max_iters = 1500
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=False,
-        begin=0,
-        end=50),
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(
         type='MultiStepLR',
         begin=0,

@@ -95,8 +95,7 @@ class SearchCrop(BaseTransform):
         self.prob = float(prob)
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.object_px = (float(object_px[0]), float(object_px[1]))
-        self.context_range = (float(context_range[0]),
-                              float(context_range[1]))
+        self.context_range = (float(context_range[0]), float(context_range[1]))
         self.jitter = float(jitter)
         self.max_zoom = float(max_zoom)
         self.size_divisor = int(size_divisor)
@@ -113,8 +112,8 @@ class SearchCrop(BaseTransform):
                 np.random.uniform(-self.jitter, self.jitter))
 
     def window(self, box: Sequence[float], frame_shape: Sequence[int],
-               object_px: float, context: float, shift: Sequence[float]
-               ) -> Tuple[float, float, float, int, int]:
+               object_px: float, context: float,
+               shift: Sequence[float]) -> Tuple[float, float, float, int, int]:
         """The window around a target, as ``SearchRegion.window`` lays it
         out for one object.
 
@@ -220,8 +219,8 @@ class SearchCrop(BaseTransform):
                 results[key] = results[key][keep]
         if results.get('gt_masks') is not None:
             masks = results['gt_masks'][keep.nonzero()[0]]
-            results['gt_masks'] = masks.crop(
-                np.array([ix0, iy0, xb, yb])).resize((out_h, out_w))
+            masks = masks.crop(np.array([ix0, iy0, xb, yb]))
+            results['gt_masks'] = masks.resize((out_h, out_w))
         results['search_crop'] = (float(ix0), float(iy0), sx, sy)
         return results
 
