@@ -8,6 +8,7 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 from mmdet.structures.bbox import HorizontalBoxes, get_box_tensor
 
+from mmtao.models.trackers.search_region import fit_window
 from mmtao.registry import TRANSFORMS
 
 
@@ -138,15 +139,11 @@ class SearchCrop(BaseTransform):
         cy = (by1 + by2) / 2 + shift[1] * size
         eh = context * size
         ew = eh * in_w / in_h
-        x1, x2 = max(cx - ew / 2, 0.), min(cx + ew / 2, float(w))
-        y1, y2 = max(cy - eh / 2, 0.), min(cy + eh / 2, float(h))
-        span_w, span_h = max(x2 - x1, 1.), max(y2 - y1, 1.)
         g = min(in_w / w, in_h / h)
-        z = min(object_px / size, g * self.max_zoom, in_w / span_w,
-                in_h / span_h)
-        d = self.size_divisor
-        w_in = min(int(math.ceil(span_w * z / d - 1e-6)) * d, in_w)
-        h_in = min(int(math.ceil(span_h * z / d - 1e-6)) * d, in_h)
+        (x1, y1, x2, y2), z, w_in, h_in = fit_window(
+            (cx - ew / 2, cy - eh / 2, cx + ew / 2, cy + eh / 2),
+            min(object_px / size, g * self.max_zoom), frame_shape,
+            self.input_size, self.size_divisor)
         x0 = self._place((x1 + x2 - w_in / z) / 2, w_in / z, w, bx1, bx2)
         y0 = self._place((y1 + y2 - h_in / z) / 2, h_in / z, h, by1, by2)
         return x0, y0, z, w_in, h_in

@@ -13,6 +13,36 @@ from mmtao.registry import MODELS
 Window = Tuple[float, float, float, int, int]
 
 
+def fit_window(rect: Sequence[float], zoom: float, frame_shape: Sequence[int],
+               input_size: Sequence[int], size_divisor: int
+               ) -> Tuple[Tuple[float, float, float, float], float, int, int]:
+    """The part of a window inside the frame and the input it becomes.
+
+    Args:
+        rect (Sequence[float]): The window (x1, y1, x2, y2), frame pixels.
+        zoom (float): The wanted input pixels per frame pixel.
+        frame_shape (Sequence[int]): (H, W) of the frame.
+        input_size (Sequence[int]): (w, h) of the largest input.
+        size_divisor (int): The input's sides are multiples of it.
+
+    Returns:
+        tuple: ``((x1, y1, x2, y2), z, w_in, h_in)``: the window clipped to
+        the frame, the zoom lowered where that part would not fit
+        ``input_size``, and the input size (that part at ``z``, sides
+        rounded up to ``size_divisor``, at most ``input_size``).
+    """
+    h, w = frame_shape[:2]
+    in_w, in_h = input_size
+    x1, y1 = max(rect[0], 0.), max(rect[1], 0.)
+    x2, y2 = min(rect[2], float(w)), min(rect[3], float(h))
+    span_w, span_h = max(x2 - x1, 1.), max(y2 - y1, 1.)
+    z = min(zoom, in_w / span_w, in_h / span_h)
+    d = size_divisor
+    w_in = min(int(math.ceil(span_w * z / d - 1e-6)) * d, in_w)
+    h_in = min(int(math.ceil(span_h * z / d - 1e-6)) * d, in_h)
+    return (x1, y1, x2, y2), z, w_in, h_in
+
+
 @MODELS.register_module()
 class SearchRegion:
     """Where the network looks: a window around the objects instead of the
@@ -176,16 +206,11 @@ class SearchRegion:
         if not rects:
             g = self.whole_frame_scale(frame_shape)
             return 0., 0., g, in_w, in_h
-        x1 = max(min(r[0] for r in rects), 0.)
-        y1 = max(min(r[1] for r in rects), 0.)
-        x2 = min(max(r[2] for r in rects), float(w))
-        y2 = min(max(r[3] for r in rects), float(h))
-        span_w, span_h = max(x2 - x1, 1.), max(y2 - y1, 1.)
-        # the smallest scale, and the window must fit the largest input
-        z = min(min(zooms), in_w / span_w, in_h / span_h)
-        d = self.size_divisor
-        w_in = min(int(math.ceil(span_w * z / d - 1e-6)) * d, in_w)
-        h_in = min(int(math.ceil(span_h * z / d - 1e-6)) * d, in_h)
+        # the smallest scale (the window must still fit the largest input)
+        (x1, y1, x2, y2), z, w_in, h_in = fit_window(
+            (min(r[0] for r in rects), min(r[1] for r in rects),
+             max(r[2] for r in rects), max(r[3] for r in rects)), min(zooms),
+            frame_shape, self.input_size, self.size_divisor)
         x0 = self._place((x1 + x2 - w_in / z) / 2, w_in / z, w)
         y0 = self._place((y1 + y2 - h_in / z) / 2, h_in / z, h)
         return x0, y0, z, w_in, h_in
