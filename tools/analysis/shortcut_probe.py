@@ -1,7 +1,9 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 """Is "pasted = object" a shortcut? The same target in its photo vs pasted.
 
-Builds paired sequences from the *val* photo pool (never used for training):
+Builds paired sequences from the *val* photo pool (never used for training;
+``--pool train`` takes the training photos instead: a split to choose
+tracker settings on, as ``val_seen`` is for the synthetic world):
 one real region of a photo (cut along segment boundaries), moved by a camera
 (zoom, roll, pan) and a local warp, rendered three ways with the same target
 pixels and the same ground truth on every frame:
@@ -137,13 +139,14 @@ def build(photo_root: Optional[str],
           num_per_size: int,
           num_frames: int,
           seed: int,
-          grow: Optional[float] = None) -> List[str]:
+          grow: Optional[float] = None,
+          pool: str = 'val') -> List[str]:
     """Write the three condition folders; returns the sequence names.
 
     With ``grow``, every target starts at 60-100 px (the size group
     ``grow``) and ends ``grow`` times larger.
     """
-    photos = PhotoBank('val', photo_root)
+    photos = PhotoBank(pool, photo_root)
     rng = np.random.default_rng(seed)
     names, k = [], 0
     sizes = SIZES if grow is None else {'grow': (60, 100)}
@@ -261,6 +264,17 @@ def main(argv=None) -> None:
         default=None,
         help='targets grow this many times over the sequence (from 60-100 '
         'px; the growth test of issue 18), instead of the three sizes')
+    parser.add_argument(
+        '--pool',
+        choices=('val', 'train'),
+        default='val',
+        help='photo pool of the targets (val: never trained on)')
+    parser.add_argument(
+        '--conditions',
+        nargs='+',
+        choices=CONDITIONS,
+        default=list(CONDITIONS),
+        help='conditions to track and score')
     parser.add_argument('--config', help='our model: config')
     parser.add_argument('--checkpoint', help='our model: checkpoint')
     parser.add_argument('--name', default='ours', help='results name')
@@ -278,13 +292,13 @@ def main(argv=None) -> None:
             names = [n.strip() for n in f if n.strip()]
     else:
         names = build(args.photo_root, args.out, args.num_per_size,
-                      args.num_frames, args.seed, args.grow)
+                      args.num_frames, args.seed, args.grow, args.pool)
     trackers = dict(r.split('=', 1) for r in args.results)
     if args.config:
         from mmtao.apis import SOTInferencer, init_tracker
         model = init_tracker(args.config, args.checkpoint, num_threads=1)
         pattern = osp.join(args.out, args.name + '_{condition}')
-        for cond in CONDITIONS:
+        for cond in args.conditions:
             print(f'\n{args.name}: {cond}', file=sys.stderr)
             track_folder(lambda: SOTInferencer(model),
                          osp.join(args.out, cond), names,
@@ -296,7 +310,7 @@ def main(argv=None) -> None:
             cond: score(
                 osp.join(args.out, cond), pattern.format(condition=cond),
                 names)
-            for cond in CONDITIONS
+            for cond in args.conditions
         }
         with open(osp.join(args.out, f'{tracker}_scores.json'), 'w') as f:
             json.dump(table[tracker], f, indent=1)

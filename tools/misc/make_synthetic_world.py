@@ -92,6 +92,12 @@ def parse_args() -> argparse.Namespace:
         'else val (unseen identities and photos). Use --pool train on a '
         'val split to measure seen identities')
     parser.add_argument(
+        '--p-context',
+        type=float,
+        default=None,
+        help='(real) share of sequences whose target is left in its own '
+        'photo or clip frame; default 0.6 (RealWorldGenerator)')
+    parser.add_argument(
         '--identities',
         type=int,
         default=3000,
@@ -110,7 +116,14 @@ def main() -> None:
     if args.world in ('any', 'real'):
         cls = AnyObjectWorldGenerator if args.world == 'any' else \
             RealWorldGenerator
+        extra = {}
+        if args.p_context is not None:
+            if args.world != 'real':
+                raise SystemExit('error: --p-context is an option of '
+                                 '--world real')
+            extra['p_context'] = args.p_context
         generator = cls(
+            **extra,
             photo_root=args.photo_root,
             pool=args.pool,
             num_identities=args.identities,

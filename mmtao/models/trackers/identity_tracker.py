@@ -58,8 +58,8 @@ class IdentityTracker(SOTTracker):
       multiplied by its factor before the smoother and the choice.
     * ``exclusive``: with K >= 2 objects, one place per object
       (:func:`exclusive_assignment`, IoU ``assignment_iou``).
-    * ``search``: a :class:`SearchRegion` config, as for
-      :class:`SOTTracker`.
+    * ``search``, ``box_convention``: a :class:`SearchRegion` /
+      :class:`BoxConvention` config, as for :class:`SOTTracker`.
     * ``presence``: a :class:`PresenceCalibration` config; else the
       presence is the chosen candidate's detector confidence. The gates
       (``update.gate``, ``motion_gate``) read the detector confidence, so
@@ -83,7 +83,8 @@ class IdentityTracker(SOTTracker):
                  exclusive: bool = False,
                  assignment_iou: float = 0.5,
                  presence: OptConfigType = None,
-                 search: OptConfigType = None) -> None:
+                 search: OptConfigType = None,
+                 box_convention: OptConfigType = None) -> None:
         if init_positives not in ('center', 'mask'):
             raise ValueError("IdentityTracker: init_positives must be "
                              f"'center' or 'mask', got {init_positives!r}")
@@ -111,7 +112,8 @@ class IdentityTracker(SOTTracker):
             memory=memory,
             search=search,
             motion=motion,
-            motion_gate=motion_gate)
+            motion_gate=motion_gate,
+            box_convention=box_convention)
 
     def reset(self) -> None:
         super().reset()
@@ -242,6 +244,10 @@ class IdentityTracker(SOTTracker):
         # changes only the reported presence
         self.update_motions(bboxes, raw)
         self._update_memory(model, candidates, keep, bboxes, rows, raw)
+        # smoothers, priors and memory work in the detector's boxes; the
+        # track is reported (and kept) in the drawn boxes' convention
+        for k in objs:
+            bboxes[k] = self.chosen_box(k, bboxes[k])
         out = InstanceData(bboxes=bboxes, scores=present)
         if has_masks:
             out.masks = new_masks

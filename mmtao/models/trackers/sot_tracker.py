@@ -69,6 +69,11 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
             detector confidence). Defaults to None (the paper's choice).
         motion_gate (float): Detector confidence from which a track moves
             the motion prior. Defaults to 0.5.
+        box_convention (dict or ConfigDict, optional): A
+            :class:`BoxConvention` config: the offset between each drawn
+            first box and the detector's box of it on the first frame is
+            applied to every box chosen later (one more candidate pass at
+            init). Defaults to None (the detector's boxes as they are).
     """
 
     def __init__(self,
@@ -76,13 +81,20 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
                  memory: OptConfigType = None,
                  search: OptConfigType = None,
                  motion: OptConfigType = None,
-                 motion_gate: float = 0.5) -> None:
+                 motion_gate: float = 0.5,
+                 box_convention: OptConfigType = None) -> None:
         self.temporal_cfg = temporal
         self.motion_cfg = motion
         self.motion_gate = float(motion_gate)
         self.memory_cfg = dict(memory or {})
         self.memory_cfg.pop('type', None)
         self.search_cfg = search
+        self.convention = None
+        if box_convention is not None:
+            cfg = dict(box_convention)
+            cfg.setdefault('type', 'BoxConvention')
+            with DefaultScope.overwrite_default_scope('mmtao'):
+                self.convention = MODELS.build(cfg)
         self.reset()
 
     def reset(self) -> None:
@@ -94,6 +106,8 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         self.frame_shape: Optional[Tuple[int, int]] = None
         self.frame = 0
         self.memory: Optional[TemplateMemory] = None
+        # (K, 4) BoxConvention offsets (None without one)
+        self.box_offsets: Optional[Tensor] = None
         self._feats: Optional[Tuple[Tensor]] = None
         self._meta: Optional[dict] = None
         # the last frame as the pipeline gave it (search regions re-crop it)
@@ -175,6 +189,10 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
             templates = self._first_templates(model, boxes_in, pos, neg)
         else:
             templates = head(self._feats, [boxes_in], [meta])
+        if self.convention is not None:
+            offsets = self._fit_convention(model, bboxes, templates)
+            self.box_offsets = offsets if self.box_offsets is None else \
+                torch.cat([self.box_offsets, offsets])
         self.templates = templates if self.templates is None else torch.cat(
             [self.templates, templates])
         h, w = self.frame_shape
@@ -195,6 +213,17 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
             }
         self.last = InstanceData(**fields)
         return self._result(self.last)
+
+    def _fit_convention(self, model, bboxes: Tensor,
+                        templates: Tensor) -> Tensor:
+        """:class:`BoxConvention` offsets (n, 4) of new objects: their
+        drawn boxes against the model's candidates for their templates on
+        the same (stored) frame."""
+        cands, _ = model.predict_candidates(
+            self._feats, templates, self._meta, rescale=True, lazy_masks=True)
+        if self.search is not None:
+            cands, _ = self.search.to_frame(cands, None, self._meta)
+        return self.convention.fit(bboxes, cands, self.frame_shape)
 
     def _new_memory(self, model) -> TemplateMemory:
         cfg = dict(

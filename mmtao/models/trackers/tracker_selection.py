@@ -44,6 +44,14 @@ class SelectionMixin:
             if motion is not None:
                 motion.update(bboxes[k], float(scores[k]) >= self.motion_gate)
 
+    def chosen_box(self, k: int, box: Tensor) -> Tensor:
+        """Object ``k``'s chosen candidate box (4, ) as reported: in the
+        drawn box's convention with a :class:`BoxConvention`."""
+        if self.box_offsets is None:
+            return box
+        return self.convention.apply(box[None], self.box_offsets[k:k + 1],
+                                     self.frame_shape)[0]
+
     def select(self,
                candidates: List[InstanceData],
                masks: Optional[Callable] = None,
@@ -94,7 +102,7 @@ class SelectionMixin:
             if idx is None:
                 continue
             cands = candidates[k]
-            bboxes[k] = cands.bboxes[idx].to(bboxes)
+            bboxes[k] = self.chosen_box(k, cands.bboxes[idx]).to(bboxes)
             scores[k] = cands.scores[idx].to(scores)
             if has_masks:
                 new_masks[k] = chosen_masks[k].to(new_masks.device)
