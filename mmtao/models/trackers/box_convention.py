@@ -34,6 +34,13 @@ class BoxConvention:
     ``>= min_iou`` with the drawn box the offset is zero (the detector's
     boxes as they are).
 
+    Where the drawn box *is* the detector's convention (a box from the same
+    kind of masks the model was trained on), the first-frame offset is only
+    that frame's detection error, and applying it to every frame costs
+    accuracy. ``tolerance`` soft-thresholds each component
+    (``sign(v) max(|v| - tolerance, 0)``): offsets within a detection's
+    usual error are dropped, larger ones are kept less that amount.
+
     Args:
         min_iou (float): IoU with the drawn box a first-frame candidate needs
             to stand for the object. Defaults to 0.5.
@@ -41,21 +48,26 @@ class BoxConvention:
             inverses). Defaults to 1.5.
         max_shift (float): Bound of the centre shifts, in candidate sizes.
             Defaults to 0.25.
+        tolerance (float): Soft threshold of every component (shifts in
+            candidate sizes, scales in log units). Defaults to 0.
     """
 
     def __init__(self,
                  min_iou: float = 0.5,
                  max_scale: float = 1.5,
-                 max_shift: float = 0.25) -> None:
+                 max_shift: float = 0.25,
+                 tolerance: float = 0.) -> None:
         if not 0 < min_iou <= 1:
             raise ValueError(f'BoxConvention: min_iou must be in (0, 1], got '
                              f'{min_iou}')
-        if max_scale < 1 or max_shift < 0:
-            raise ValueError('BoxConvention: need max_scale >= 1 and '
-                             f'max_shift >= 0, got {max_scale}, {max_shift}')
+        if max_scale < 1 or max_shift < 0 or tolerance < 0:
+            raise ValueError('BoxConvention: need max_scale >= 1, max_shift '
+                             f'>= 0 and tolerance >= 0, got {max_scale}, '
+                             f'{max_shift}, {tolerance}')
         self.min_iou = float(min_iou)
         self.max_scale = float(max_scale)
         self.max_shift = float(max_shift)
+        self.tolerance = float(tolerance)
 
     def fit(self, bboxes: Tensor, candidates: List[InstanceData],
             frame_shape: Sequence[int]) -> Tensor:
@@ -99,11 +111,10 @@ class BoxConvention:
         dx = ((drawn[0] + drawn[2]) - (det[0] + det[2])) / 2 / dw
         dy = ((drawn[1] + drawn[3]) - (det[1] + det[3])) / 2 / dh
         s, m = math.log(self.max_scale), self.max_shift
-        return torch.stack([
-            dx.clamp(-m, m),
-            dy.clamp(-m, m), (uw / dw).log().clamp(-s, s),
-            (uh / dh).log().clamp(-s, s)
-        ])
+        raw = torch.stack([dx, dy, (uw / dw).log(), (uh / dh).log()])
+        raw = raw.sign() * (raw.abs() - self.tolerance).clamp(min=0)
+        bound = raw.new_tensor([m, m, s, s])
+        return torch.maximum(torch.minimum(raw, bound), -bound)
 
     @staticmethod
     def apply(bboxes: Tensor, offsets: Tensor,

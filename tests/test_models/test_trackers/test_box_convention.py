@@ -71,6 +71,16 @@ def test_offsets_are_bounded_and_boxes_clipped():
     out = conv.apply(torch.tensor([[0., 0., 40., 40.]]), off, (40, 50))
     # centre 20 + 10, width 60: (0, 60) clipped to the 50-wide frame
     torch.testing.assert_close(out, torch.tensor([[0., 0., 50., 40.]]))
+    # soft threshold: |v| - 0.1 kept with v's sign, small ones dropped
+    tol = BoxConvention(max_scale=2., max_shift=0.5, tolerance=0.1)
+    off = tol.fit(
+        torch.tensor([[0., 0., 100., 100.]]),
+        [_cands([[0., 0., 80., 100.]], [1.])], (200, 200))
+    # raw: dx = 10/80, dy = 0, sw = log(100/80), sh = 0
+    torch.testing.assert_close(
+        off[0], torch.tensor([0.125 - 0.1, 0., math.log(1.25) - 0.1, 0.]))
+    with pytest.raises(ValueError, match='tolerance'):
+        BoxConvention(tolerance=-0.1)
     with pytest.raises(ValueError, match='min_iou'):
         BoxConvention(min_iou=0.)
     with pytest.raises(ValueError, match='max_scale'):
