@@ -27,3 +27,10 @@ search_tracker = dict(
         conf_thr=0.3,
         growth=1.5,
         size_momentum=0.5))
+# The drawn first box's convention (mmtao/models/trackers/box_convention.py,
+# README "Box convention"): tolerance chosen on val_seen and on the
+# train-pool shortcut probe (targets boxed by their region, not by the
+# detector). The search tracker with it:
+#   model = dict(test_cfg=dict(tracker={{_base_.search_convention_tracker}}))
+box_convention = dict(type='BoxConvention', tolerance=0.05)
+search_convention_tracker = dict(search_tracker, box_convention=box_convention)
