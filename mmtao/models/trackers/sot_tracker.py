@@ -41,6 +41,9 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
       target with ``c = 0.3`` is reported at 0.3.
     * An object with no candidate keeps its last box and mask, with presence
       score 0; its smoother is not updated.
+    * With a ``box_convention`` a chosen candidate's box is reported (and
+      kept as the last box) with the first frame's drawn-vs-detected offset
+      applied; init boxes and corrections are reported as given.
     * Every frame of a sequence must have the init frame's size; another
       size raises a ValueError naming the frame and both sizes (with or
       without the smoother).
