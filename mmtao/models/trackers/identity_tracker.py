@@ -4,7 +4,6 @@ from typing import List, Optional
 import torch
 from mmdet.structures.bbox import bbox2roi, bbox_overlaps
 from mmdet.utils import OptConfigType
-from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -12,6 +11,7 @@ from mmtao.registry import MODELS
 from .exclusive_assignment import exclusive_assignment
 from .sot_tracker import SOTTracker
 from .template_memory import sample_points
+from .tracker_parts import build_part
 
 
 def build_tracker(test_cfg, temporal: bool = True) -> SOTTracker:
@@ -24,12 +24,10 @@ def build_tracker(test_cfg, temporal: bool = True) -> SOTTracker:
     if cfg is None:
         return SOTTracker(temporal=smoother)
     cfg = dict(cfg)
-    cfg.setdefault('type', 'SOTTracker')
     # the model's smoother unless the tracker config sets its own (None:
     # no smoother); temporal=False always means none
     cfg['temporal'] = cfg.get('temporal', smoother) if temporal else None
-    with DefaultScope.overwrite_default_scope('mmtao'):
-        return MODELS.build(cfg)
+    return build_part(cfg, 'SOTTracker')
 
 
 @MODELS.register_module()
@@ -103,10 +101,8 @@ class IdentityTracker(SOTTracker):
         self.exclusive = bool(exclusive)
         self.assignment_iou = float(assignment_iou)
         self.presence_cfg = presence
-        self.calibration = None
-        if presence is not None:
-            with DefaultScope.overwrite_default_scope('mmtao'):
-                self.calibration = MODELS.build(presence)
+        self.calibration = None if presence is None else build_part(
+            presence, 'PresenceCalibration')
         super().__init__(
             temporal=temporal,
             memory=memory,

@@ -5,7 +5,6 @@ from typing import Callable, List, Optional, Tuple
 import torch
 from mmdet.structures.bbox import scale_boxes
 from mmdet.utils import OptConfigType
-from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -14,6 +13,7 @@ from ..heads.ridge_template_head import check_template_bboxes
 from .box_inputs import BoxesLike, as_boxes  # noqa: F401 (API)
 from .template_memory import TemplateMemory
 from .tracker_correction import CorrectionMixin
+from .tracker_parts import build_part
 from .tracker_selection import SelectionMixin
 
 
@@ -92,12 +92,8 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         self.memory_cfg = dict(memory or {})
         self.memory_cfg.pop('type', None)
         self.search_cfg = search
-        self.convention = None
-        if box_convention is not None:
-            cfg = dict(box_convention)
-            cfg.setdefault('type', 'BoxConvention')
-            with DefaultScope.overwrite_default_scope('mmtao'):
-                self.convention = MODELS.build(cfg)
+        self.convention = None if box_convention is None else build_part(
+            box_convention, 'BoxConvention')
         self.reset()
 
     def reset(self) -> None:
@@ -116,12 +112,8 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         # the last frame as the pipeline gave it (search regions re-crop it)
         self._img: Optional[Tensor] = None
         self._frame_meta: Optional[dict] = None
-        self.search = None
-        if self.search_cfg is not None:
-            cfg = dict(self.search_cfg)
-            cfg.setdefault('type', 'SearchRegion')
-            with DefaultScope.overwrite_default_scope('mmtao'):
-                self.search = MODELS.build(cfg)
+        self.search = None if self.search_cfg is None else build_part(
+            self.search_cfg, 'SearchRegion')
 
     @property
     def num_objects(self) -> int:
@@ -251,10 +243,8 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         if self.temporal_cfg is None:
             return None
         if getattr(self, '_smoother_proto', None) is None:
-            # mmtao's registry whatever the current default scope (a
-            # process that ran mmdet code may have 'mmdet' as the default)
-            with DefaultScope.overwrite_default_scope('mmtao'):
-                self._smoother_proto = MODELS.build(self.temporal_cfg)
+            self._smoother_proto = build_part(self.temporal_cfg,
+                                              'TemporalSmoother')
         return copy.deepcopy(self._smoother_proto)
 
     # ------------------------------------------------------------------ #

@@ -2,11 +2,10 @@
 from typing import Callable, List, Optional, Tuple
 
 import torch
-from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from mmtao.registry import MODELS
+from .tracker_parts import build_part
 
 
 class SelectionMixin:
@@ -19,10 +18,7 @@ class SelectionMixin:
         """A motion prior started at ``box`` (None without one)."""
         if self.motion_cfg is None:
             return None
-        cfg = dict(self.motion_cfg)
-        cfg.setdefault('type', 'MotionPrior')
-        with DefaultScope.overwrite_default_scope('mmtao'):
-            motion = MODELS.build(cfg)
+        motion = build_part(self.motion_cfg, 'MotionPrior')
         motion.reset(box)
         return motion
 
