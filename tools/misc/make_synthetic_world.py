@@ -121,6 +121,9 @@ def main() -> None:
             if args.world != 'real':
                 raise SystemExit('error: --p-context is an option of '
                                  '--world real')
+            if not 0 <= args.p_context <= 1:
+                raise SystemExit('error: --p-context must be in [0, 1], got '
+                                 f'{args.p_context}')
             extra['p_context'] = args.p_context
         generator = cls(
             **extra,
