@@ -1,10 +1,13 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 """tools/analysis/shortcut_probe.py and ao_by_size.py on tiny inputs."""
+import json
+import os
 import os.path as osp
 import sys
 
 import cv2
 import numpy as np
+import pytest
 
 from conftest import REPO_ROOT
 
@@ -68,3 +71,26 @@ def test_ao_by_size_groups_frames_by_box_size(tmp_path):
     assert t['large']['frames'] == 1 and t['large']['AO'] == 0.5
     assert abs(t['all']['AO'] - 2 / 3) < 1e-9
     assert t['all']['SR50'] == 1 / 3  # strict: IoU 0.5 is not > 0.5
+
+
+def test_probe_folder_refuses_other_build_arguments(tmp_path):
+    """An existing probe folder is scored as it was built: arguments left
+    out come from its record, a different one given is an error naming it,
+    and a folder without a record is refused (it could be either pool)."""
+    out = str(tmp_path / 'probe')
+    fresh = shortcut_probe.build_args(out, dict(pool='train', seed=None))
+    assert fresh == dict(pool='train', seed=0, num_per_size=6,
+                         num_frames=40, grow=None)
+    os.makedirs(osp.join(out, 'context'))
+    with open(osp.join(out, 'context', 'list.txt'), 'w') as f:
+        f.write('PROBE_001_small\n')
+    with pytest.raises(SystemExit, match='without probe_build.json'):
+        shortcut_probe.build_args(out, dict(pool=None))
+    with open(osp.join(out, shortcut_probe.BUILD_FILE), 'w') as f:
+        json.dump(dict(fresh, seed=5), f)
+    assert shortcut_probe.build_args(out, dict(pool=None, seed=None)) == dict(
+        fresh, seed=5)
+    asked = shortcut_probe.build_args(out, dict(pool='train', seed=5))
+    assert asked['seed'] == 5
+    with pytest.raises(SystemExit, match=r'--pool val \(built with train\)'):
+        shortcut_probe.build_args(out, dict(pool='val', seed=5))

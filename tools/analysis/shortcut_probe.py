@@ -48,6 +48,7 @@ from mmtao.datasets.synthetic.identity_bank import PhotoBank
 from mmtao.evaluation.functional import eval_got10k
 
 CONDITIONS = ('context', 'pasted', 'blended')
+BUILD_FILE = 'probe_build.json'  # the build arguments of a probe folder
 SIZES = {'small': (40, 90), 'medium': (100, 220), 'large': (250, 440)}
 
 
@@ -177,7 +178,50 @@ def build(photo_root: Optional[str],
     for cond in CONDITIONS:
         with open(osp.join(out, cond, 'list.txt'), 'w') as f:
             f.write('\n'.join(names) + '\n')
+    with open(osp.join(out, BUILD_FILE), 'w') as f:
+        json.dump(
+            dict(
+                pool=pool,
+                seed=seed,
+                num_per_size=num_per_size,
+                num_frames=num_frames,
+                grow=grow),
+            f,
+            indent=1)
     return names
+
+
+def build_args(out: str, given: Dict[str, object]) -> Dict[str, object]:
+    """The build arguments of the probe folder ``out``: those it was built
+    with (recorded in ``out/probe_build.json``) when it exists, else
+    ``given`` with defaults for the ones not given (None).
+
+    Raises:
+        SystemExit: An existing folder was built with another value of an
+            argument given now (its sequences would be scored as if they
+            were the asked ones), or it holds no record.
+    """
+    defaults = dict(pool='val', seed=0, num_per_size=6, num_frames=40,
+                    grow=None)
+    if not osp.isfile(osp.join(out, CONDITIONS[0], 'list.txt')):
+        return {k: defaults[k] if given.get(k) is None else given[k]
+                for k in defaults}
+    record = osp.join(out, BUILD_FILE)
+    if not osp.isfile(record):
+        raise SystemExit(
+            f'{out} holds a probe without {BUILD_FILE} (built before build '
+            'arguments were recorded): rebuild it in a new --out folder')
+    with open(record) as f:
+        built = json.load(f)
+    wrong = [
+        f'--{k.replace("_", "-")} {v} (built with {built.get(k)})'
+        for k, v in given.items() if v is not None and built.get(k) != v
+    ]
+    if wrong:
+        raise SystemExit(f'{out} was built with other arguments than asked: '
+                         f'{", ".join(wrong)}; use another --out folder or '
+                         'leave these arguments out to score it as built')
+    return built
 
 
 def _write_sequence(seq_dir: str, frames, masks) -> None:
@@ -255,9 +299,11 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', required=True)
     parser.add_argument('--photo-root', default=None)
-    parser.add_argument('--num-per-size', type=int, default=6)
-    parser.add_argument('--num-frames', type=int, default=40)
-    parser.add_argument('--seed', type=int, default=0)
+    # build arguments: None = as recorded in an existing --out (else the
+    # defaults of build_args)
+    parser.add_argument('--num-per-size', type=int, default=None)
+    parser.add_argument('--num-frames', type=int, default=None)
+    parser.add_argument('--seed', type=int, default=None)
     parser.add_argument(
         '--grow',
         type=float,
@@ -267,8 +313,9 @@ def main(argv=None) -> None:
     parser.add_argument(
         '--pool',
         choices=('val', 'train'),
-        default='val',
-        help='photo pool of the targets (val: never trained on)')
+        default=None,
+        help='photo pool of the targets (val, the default: never trained '
+        'on)')
     parser.add_argument(
         '--conditions',
         nargs='+',
@@ -287,12 +334,20 @@ def main(argv=None) -> None:
         '{condition}, e.g. csrt=work_dirs/csrt_{condition}')
     args = parser.parse_args(argv)
     list_file = osp.join(args.out, CONDITIONS[0], 'list.txt')
+    b = build_args(
+        args.out,
+        dict(
+            pool=args.pool,
+            seed=args.seed,
+            num_per_size=args.num_per_size,
+            num_frames=args.num_frames,
+            grow=args.grow))
     if osp.isfile(list_file):
         with open(list_file) as f:
             names = [n.strip() for n in f if n.strip()]
     else:
-        names = build(args.photo_root, args.out, args.num_per_size,
-                      args.num_frames, args.seed, args.grow, args.pool)
+        names = build(args.photo_root, args.out, b['num_per_size'],
+                      b['num_frames'], b['seed'], b['grow'], b['pool'])
     trackers = dict(r.split('=', 1) for r in args.results)
     if args.config:
         from mmtao.apis import SOTInferencer, init_tracker

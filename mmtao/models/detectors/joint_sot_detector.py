@@ -1,6 +1,6 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import copy
-from typing import Callable, Optional, Tuple, Union
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet.models.detectors import MaskRCNN
@@ -15,6 +15,28 @@ from ..heads.ridge_template_head import check_template_bboxes
 from ..layers import AttendedLevels
 from ..trackers import build_tracker
 from .joint_loss_mixin import JointLossMixin
+
+
+def add_proposals(proposals: InstanceList,
+                  extra: Optional[Sequence[Tensor]]) -> InstanceList:
+    """Per template, its RPN proposals followed by ``extra`` boxes (n, 4)
+    (objectness 1: the RoI head does not read it)."""
+    if extra is None:
+        return proposals
+    if len(extra) != len(proposals):
+        raise ValueError(f'{len(extra)} extra proposal sets for '
+                         f'{len(proposals)} templates')
+    out = []
+    for res, boxes in zip(proposals, extra):
+        boxes = boxes.reshape(-1, 4).to(res.bboxes)
+        out.append(
+            InstanceData(
+                bboxes=torch.cat([res.bboxes, boxes]),
+                scores=torch.cat([res.scores,
+                                  res.scores.new_ones(len(boxes))]),
+                labels=torch.cat([res.labels,
+                                  res.labels.new_zeros(len(boxes))])))
+    return out
 
 
 @MODELS.register_module()
@@ -191,7 +213,8 @@ class JointSOTDetector(JointLossMixin, MaskRCNN):
                            img_meta: dict,
                            rescale: bool = False,
                            lean: Optional[bool] = None,
-                           lazy_masks: bool = False
+                           lazy_masks: bool = False,
+                           extra_proposals: Optional[Sequence[Tensor]] = None
                            ) -> Union[InstanceList, Tuple[InstanceList,
                                                           Optional[Callable]]]:
         """Candidates of K templates on one frame's FPN features.
@@ -222,6 +245,10 @@ class JointSOTDetector(JointLossMixin, MaskRCNN):
                 the chosen candidates only (a tracker outputs one mask per
                 object: :class:`~mmtao.models.trackers.SOTTracker`); else
                 the full candidates and None. Defaults to False.
+            extra_proposals (Sequence[Tensor], optional): Per template,
+                boxes (n_k, 4) xyxy in input pixels that join its RPN
+                proposals (e.g. a tracker's last box: the box head scores
+                and refines it as any proposal). Defaults to None.
 
         Returns:
             list[:obj:`InstanceData`]: K candidate sets, see :meth:`track`
@@ -235,8 +262,10 @@ class JointSOTDetector(JointLossMixin, MaskRCNN):
             x = self.neck.attend(feats, templates)
             metas = [img_meta] * num
             rpn_outs = self.rpn_head(x)
-            rpn_results_list = self.rpn_head.predict_by_feat(
-                *rpn_outs, batch_img_metas=metas, cfg=track_cfg.rpn)
+            rpn_results_list = add_proposals(
+                self.rpn_head.predict_by_feat(
+                    *rpn_outs, batch_img_metas=metas, cfg=track_cfg.rpn),
+                extra_proposals)
             results_list = self.roi_head.predict_track(
                 x,
                 metas,
@@ -250,9 +279,11 @@ class JointSOTDetector(JointLossMixin, MaskRCNN):
         # where it is read whole (the direct RPN conv, mmcv's RoIAlign for
         # a single RoI)
         x = AttendedLevels(feats, sims)
-        proposals = self.rpn_head.predict_track(
-            feats, sims, x, img_meta, track_cfg.rpn,
-            track_cfg.get('factorized_rpn_min_templates', 4))
+        proposals = add_proposals(
+            self.rpn_head.predict_track(
+                feats, sims, x, img_meta, track_cfg.rpn,
+                track_cfg.get('factorized_rpn_min_templates', 4)),
+            extra_proposals)
         lazy = lazy_masks and with_mask and self.with_mask
         out = self.roi_head.predict_track_lean(
             feats,

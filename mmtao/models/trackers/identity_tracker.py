@@ -1,5 +1,5 @@
 # Copyright (c) mmtao contributors. All rights reserved.
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import torch
 from mmdet.structures.bbox import bbox2roi, bbox_overlaps
@@ -56,8 +56,9 @@ class IdentityTracker(SOTTracker):
       multiplied by its factor before the smoother and the choice.
     * ``exclusive``: with K >= 2 objects, one place per object
       (:func:`exclusive_assignment`, IoU ``assignment_iou``).
-    * ``search``, ``box_convention``: a :class:`SearchRegion` /
-      :class:`BoxConvention` config, as for :class:`SOTTracker`.
+    * ``search``, ``box_convention``, ``track_proposals``: a
+      :class:`SearchRegion` config, a :class:`BoxConvention` config and
+      the scales of the track's own proposals, as for :class:`SOTTracker`.
     * ``presence``: a :class:`PresenceCalibration` config; else the
       presence is the chosen candidate's detector confidence. The gates
       (``update.gate``, ``motion_gate``) read the detector confidence, so
@@ -82,7 +83,8 @@ class IdentityTracker(SOTTracker):
                  assignment_iou: float = 0.5,
                  presence: OptConfigType = None,
                  search: OptConfigType = None,
-                 box_convention: OptConfigType = None) -> None:
+                 box_convention: OptConfigType = None,
+                 track_proposals: Optional[Sequence[float]] = None) -> None:
         if init_positives not in ('center', 'mask'):
             raise ValueError("IdentityTracker: init_positives must be "
                              f"'center' or 'mask', got {init_positives!r}")
@@ -109,7 +111,8 @@ class IdentityTracker(SOTTracker):
             search=search,
             motion=motion,
             motion_gate=motion_gate,
-            box_convention=box_convention)
+            box_convention=box_convention,
+            track_proposals=track_proposals)
 
     def reset(self) -> None:
         super().reset()

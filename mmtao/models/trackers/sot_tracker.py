@@ -1,6 +1,6 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 import copy
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.structures.bbox import scale_boxes
@@ -13,6 +13,7 @@ from ..heads.ridge_template_head import check_template_bboxes
 from .box_inputs import BoxesLike, as_boxes  # noqa: F401 (API)
 from .template_memory import TemplateMemory
 from .tracker_correction import CorrectionMixin
+from .track_proposals import check_scales, scaled_boxes
 from .tracker_parts import build_part
 from .tracker_selection import SelectionMixin
 
@@ -77,6 +78,12 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
             first box and the detector's box of it on the first frame is
             applied to every box chosen later (one more candidate pass at
             init). Defaults to None (the detector's boxes as they are).
+        track_proposals (Sequence[float], optional): Each object's last
+            box, scaled by each of these factors about its centre, joins
+            its RPN proposals every frame (Siam R-CNN's previous-frame
+            proposals): the box head scores and refines a whole-object box
+            even where the RPN proposes only parts of it. Defaults to None
+            (the RPN's proposals only, the paper's).
     """
 
     def __init__(self,
@@ -85,13 +92,15 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
                  search: OptConfigType = None,
                  motion: OptConfigType = None,
                  motion_gate: float = 0.5,
-                 box_convention: OptConfigType = None) -> None:
+                 box_convention: OptConfigType = None,
+                 track_proposals: Optional[Sequence[float]] = None) -> None:
         self.temporal_cfg = temporal
         self.motion_cfg = motion
         self.motion_gate = float(motion_gate)
         self.memory_cfg = dict(memory or {})
         self.memory_cfg.pop('type', None)
         self.search_cfg = search
+        self.track_proposals = check_scales(track_proposals)
         self.convention = None if box_convention is None else build_part(
             box_convention, 'BoxConvention')
         self.reset()
@@ -304,13 +313,20 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         feats, meta = self._view(model)
         self._feats, self._meta = feats, meta
         self.frame += 1
+        extra = None
+        if self.track_proposals is not None:
+            h, w = meta['img_shape'][:2]
+            extra = list(
+                scaled_boxes(self.to_input(self.last.bboxes),
+                             self.track_proposals, (h, w)))
         out = model.predict_candidates(
             feats,
             self.templates,
             meta,
             rescale=True,
             lean=lean,
-            lazy_masks=True)
+            lazy_masks=True,
+            extra_proposals=extra)
         if self.search is not None:
             out = self.search.to_frame(*out, meta)
         return out

@@ -544,6 +544,62 @@ def test_lean_track_step_equals_mmdet_predict_paths(tiny_tao_cfg, build_model,
                         assert torch.equal(b.masks, a.masks)
 
 
+def test_extra_proposals_are_scored_as_rpn_proposals(tiny_tao_cfg,
+                                                     build_model):
+    """Boxes given as ``extra_proposals`` join each template's RPN
+    proposals: mmdet's RoI head on the RPN's proposals plus those boxes
+    gives the candidates of both the per-image and the lean path; with
+    every RoI kept, each extra box adds one candidate."""
+    from mmtao.models.detectors.joint_sot_detector import add_proposals
+    tiny_tao_cfg.test_cfg.track.rcnn.update(score_thr=0.0)
+    model = build_model(tiny_tao_cfg, seed=4).eval()
+    first, second, meta = _template_and_search_frames(model)
+    cfg = model.test_cfg.track
+    with torch.no_grad():
+        feats = model.extract_feat(second)
+        templates = model.init(first, eight_boxes()[:3], meta)
+        extra = [
+            torch.tensor([[4., 4., 30., 40.]]),
+            torch.tensor([[60., 10., 120., 90.], [0., 0., 128., 96.]]),
+            torch.zeros(0, 4)
+        ]
+        x = model.neck.attend(feats, templates)
+        rpn = model.rpn_head.predict_by_feat(
+            *model.rpn_head(x), batch_img_metas=[meta] * 3, cfg=cfg.rpn)
+        joined = []
+        for res, boxes in zip(rpn, extra):
+            joined.append(
+                InstanceData(
+                    bboxes=torch.cat([res.bboxes, boxes]),
+                    scores=torch.cat([res.scores,
+                                      torch.ones(len(boxes))]),
+                    labels=torch.cat([
+                        res.labels,
+                        torch.zeros(len(boxes), dtype=torch.long)
+                    ])))
+        want = model.roi_head.predict_track(
+            x, [meta] * 3, joined, cfg.rcnn, rescale=False, with_mask=True)
+        for lean in (False, True):
+            got = model.predict_candidates(
+                feats, templates, meta, False, lean=lean,
+                extra_proposals=extra)
+            for a, b in zip(want, got):
+                assert len(a) == len(b) > 0
+                torch.testing.assert_close(
+                    b.bboxes, a.bboxes, rtol=0, atol=1e-4)
+                torch.testing.assert_close(
+                    b.scores, a.scores, rtol=0, atol=1e-4)
+        # no NMS, no top-k: one more candidate per extra box
+        cfg.rcnn.update(
+            max_per_img=10000, nms=dict(type='nms', iou_threshold=1.0))
+        without = model.predict_candidates(feats, templates, meta, False)
+        got = model.predict_candidates(
+            feats, templates, meta, False, extra_proposals=extra)
+        assert [len(b) - len(a) for a, b in zip(without, got)] == [1, 2, 0]
+        with pytest.raises(ValueError, match='2 extra proposal sets for 3'):
+            add_proposals(rpn, extra[:2])
+
+
 def test_lazy_masks_are_the_full_paths_masks(tiny_tao_cfg, build_model):
     """``lazy_masks`` gives, for the asked candidates, the masks the full
     lean path pastes, and for none an empty stack of the same canvas."""
