@@ -313,12 +313,9 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         feats, meta = self._view(model)
         self._feats, self._meta = feats, meta
         self.frame += 1
-        extra = None
-        if self.track_proposals is not None:
-            h, w = meta['img_shape'][:2]
-            extra = list(
-                scaled_boxes(self.to_input(self.last.bboxes),
-                             self.track_proposals, (h, w)))
+        extra = None if self.track_proposals is None else list(
+            scaled_boxes(self.to_input(self.last.bboxes),
+                         self.track_proposals, meta['img_shape']))
         out = model.predict_candidates(
             feats,
             self.templates,
