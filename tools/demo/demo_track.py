@@ -31,13 +31,15 @@ THREADS_HELP = ('torch CPU threads. Default: OMP_NUM_THREADS, else '
                 'cores or fewer or little free CPU (a second OpenMP thread '
                 'was never faster there and many times slower under load), '
                 'else the free cores up to 4')
-# the any-object model fine-tuned on the real worlds (issue 18) through a
-# search region (README "Search region"): above the shipped whole-frame
-# tracker on real video, the unseen split and the embedded clip
+# the any-object model fine-tuned on the real worlds (issue 18; the last
+# fine-tune on both of them, mostly in-context targets) through a search
+# region, reporting boxes in the drawn box's convention (README "Search
+# region", "Box convention"): the best of the published models on real
+# video, both tuning splits and the embedded clip
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'tao',
-                          'tao_mbv2-fpn_416_any-object-real2_search.py')
-DEFAULT_CHECKPOINT = osp.join(REPO, 'checkpoints',
-                              'tao_mbv2-fpn_416_any-object-real2_fp16.pth')
+                          'tao_mbv2-fpn_416_any-object-mix-crop_search.py')
+DEFAULT_CHECKPOINT = osp.join(
+    REPO, 'checkpoints', 'tao_mbv2-fpn_416_any-object-mix-crop_fp16.pth')
 
 
 def positive_int(text: str) -> int:
@@ -82,7 +84,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=DEFAULT_CONFIG,
         help='model config (default: the fine-tuned CPU-scale model '
         'through a search region, '
-        'configs/tao/tao_mbv2-fpn_416_any-object-real2_search.py; '
+        'configs/tao/tao_mbv2-fpn_416_any-object-mix-crop_search.py; '
         'tao_mbv2-fpn_320_any-object.py with its checkpoint is the '
         'paper\'s whole-frame tracker)')
     parser.add_argument(
