@@ -38,14 +38,9 @@ def model():
     return tiny_model()
 
 
-@pytest.mark.parametrize('tracker_type', [SOTTracker, IdentityTracker])
-def test_tracker_proposes_its_last_boxes(model, tracker_type, monkeypatch):
-    """Every track step hands the model each object's last reported box,
-    scaled by each factor, in input pixels (here the frame's); the model's
-    candidates then include the box head's result for them."""
-    boxes = torch.tensor([[12., 10., 44., 40.], [2., 20., 22., 46.]])
-    scales = (0.5, 1.0)
-    tracker = tracker_type(track_proposals=scales)
+def _spy_extra_proposals(model, monkeypatch) -> list:
+    """The ``extra_proposals`` of every later ``predict_candidates`` call
+    of ``model``, in order."""
     seen = []
     predict = model.predict_candidates
 
@@ -54,6 +49,18 @@ def test_tracker_proposes_its_last_boxes(model, tracker_type, monkeypatch):
         return predict(*args, **kwargs)
 
     monkeypatch.setattr(model, 'predict_candidates', spy)
+    return seen
+
+
+@pytest.mark.parametrize('tracker_type', [SOTTracker, IdentityTracker])
+def test_tracker_proposes_its_last_boxes(model, tracker_type, monkeypatch):
+    """Every track step hands the model each object's last reported box,
+    scaled by each factor, in input pixels (here the frame's); the model's
+    candidates then include the box head's result for them."""
+    boxes = torch.tensor([[12., 10., 44., 40.], [2., 20., 22., 46.]])
+    scales = (0.5, 1.0)
+    tracker = tracker_type(track_proposals=scales)
+    seen = _spy_extra_proposals(model, monkeypatch)
     img0, meta0 = frame(model, 0)
     last = tracker.init(model, img0, dict(meta0, frame_id=0), boxes).bboxes
     seen.clear()  # init's own passes propose nothing of the track
@@ -76,14 +83,7 @@ def test_tracker_proposes_its_last_boxes(model, tracker_type, monkeypatch):
 
 def test_without_track_proposals_nothing_is_added(model, monkeypatch):
     tracker = SOTTracker()
-    seen = []
-    predict = model.predict_candidates
-
-    def spy(*args, **kwargs):
-        seen.append(kwargs.get('extra_proposals'))
-        return predict(*args, **kwargs)
-
-    monkeypatch.setattr(model, 'predict_candidates', spy)
+    seen = _spy_extra_proposals(model, monkeypatch)
     img0, meta0 = frame(model, 0)
     tracker.init(model, img0, dict(meta0, frame_id=0),
                  torch.tensor([[12., 10., 44., 40.]]))
