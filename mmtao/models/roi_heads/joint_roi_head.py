@@ -1,11 +1,11 @@
 # Copyright (c) mmtao contributors. All rights reserved.
 from contextlib import contextmanager
-from typing import Iterator, List, Tuple
+from typing import Callable, Iterator, List, Tuple
 
 import torch
 from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.models.task_modules.samplers import SamplingResult
-from mmdet.structures.bbox import bbox2roi
+from mmdet.structures.bbox import bbox2roi, scale_boxes
 from mmdet.utils import InstanceList, OptConfigType
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -30,7 +30,9 @@ class JointRoIHead(LeanTrackMixin, StandardRoIHead):
 
     ``predict_track`` gives the candidates of tracked objects on mmdet's
     per-image paths; ``predict_track_lean`` (:class:`LeanTrackMixin`) the
-    same for K templates on one frame in batched calls.
+    same for K templates on one frame in batched calls. Both refine the
+    candidates' boxes ``refine_iters`` more times (tracking RCNN config,
+    default 0; :meth:`refine_track_bboxes`).
     """
 
     def init_bbox_head(self, bbox_roi_extractor, bbox_head) -> None:
@@ -141,6 +143,7 @@ class JointRoIHead(LeanTrackMixin, StandardRoIHead):
         """
         cfg = self.test_cfg if rcnn_test_cfg is None else rcnn_test_cfg
         with_mask = with_mask and self.with_mask
+        num_iters = int(cfg.get('refine_iters', 0))
         with self.tracking(cfg):
             # as mmdet's StandardRoIHead.predict: boxes stay in input
             # coordinates for the mask head, which rescales both
@@ -149,7 +152,16 @@ class JointRoIHead(LeanTrackMixin, StandardRoIHead):
                 batch_img_metas,
                 rpn_results_list,
                 cfg,
-                rescale=rescale and not with_mask)
+                rescale=rescale and not with_mask and not num_iters)
+            if num_iters:
+                meta = batch_img_metas[0]
+                results_list = self.refine_track_bboxes(
+                    lambda rois: self._bbox_forward(x, rois)['bbox_pred'],
+                    results_list, meta, num_iters)
+                if rescale and not with_mask:
+                    for res in results_list:
+                        res.bboxes = scale_boxes(
+                            res.bboxes, [1 / s for s in meta['scale_factor']])
             if with_mask:
                 results_list = self.predict_mask(
                     x, batch_img_metas, results_list, rescale=rescale)
@@ -157,4 +169,41 @@ class JointRoIHead(LeanTrackMixin, StandardRoIHead):
             if len(results) > 1:
                 order = torch.argsort(results.scores, descending=True)
                 results_list[i] = results[order]
+        return results_list
+
+    def refine_track_bboxes(self, bbox_pred_fn: Callable[[Tensor], Tensor],
+                            results_list: InstanceList, img_meta: dict,
+                            num_iters: int) -> InstanceList:
+        """Regress the tracking candidates' boxes again, ``num_iters`` times.
+
+        Cascade R-CNN's iterative box regression with one head: each
+        candidate's box (after NMS) is taken as a RoI and moved by the box
+        head's class-agnostic deltas (mmdet's ``regress_by_class``). A box
+        that covers a part of the object or overshoots it is regressed from
+        where the first pass left it, closer to the object than one step
+        from the proposal gets. Scores, their order and the number of
+        candidates stay those of the first pass. Call inside
+        :meth:`tracking`; boxes in input coordinates.
+
+        Args:
+            bbox_pred_fn (Callable): RoIs (n, 5) -> box deltas (n, 4) of the
+                box head on the attended features.
+            results_list (list[:obj:`InstanceData`]): Per template
+                candidates with ``bboxes`` (k, 4); updated in place.
+            img_meta (dict): Meta of the frame (its ``img_shape`` clips).
+            num_iters (int): Refinement passes.
+
+        Returns:
+            list[:obj:`InstanceData`]: ``results_list``.
+        """
+        counts = [len(res) for res in results_list]
+        for _ in range(num_iters):
+            rois = bbox2roi([res.bboxes for res in results_list])
+            if rois.size(0) == 0:
+                break
+            bboxes = self.bbox_head.regress_by_class(rois[:, 1:], None,
+                                                     bbox_pred_fn(rois),
+                                                     img_meta)
+            for res, k_bboxes in zip(results_list, bboxes.split(counts)):
+                res.bboxes = k_bboxes
         return results_list

@@ -23,8 +23,8 @@ class LeanTrackMixin:
     predict paths, the reference it is tested against) with one RoI
     feature extraction, one box head and one mask head call for all
     templates; the masks are pasted by the mask head's ``paste_masks``.
-    Needs the RoI head's ``tracking`` context, ``predict_track``, box / mask
-    heads and extractors.
+    Needs the RoI head's ``tracking`` context, ``predict_track``,
+    ``refine_track_bboxes``, box / mask heads and extractors.
     """
 
     def predict_track_lean(self,
@@ -102,14 +102,25 @@ class LeanTrackMixin:
                 rois[:, 1:],
                 bbox_pred.view(-1, head.bbox_coder.encode_size),
                 max_shape=img_meta['img_shape'])
-            if rescale and not with_mask:
-                bboxes = scale_boxes(bboxes,
-                                     [1 / s for s in img_meta['scale_factor']])
+            num_iters = int(cfg.get('refine_iters', 0))
+            unscale = [1 / s for s in img_meta['scale_factor']]
+            if rescale and not with_mask and not num_iters:
+                bboxes = scale_boxes(bboxes, unscale)
             counts = [len(res) for res in rpn_results_list]
             results_list = []
             for k_bboxes, k_scores in zip(
                     bboxes.split(counts), scores.split(counts)):
                 results_list.append(self._nms_single(k_bboxes, k_scores, cfg))
+            if num_iters:
+                self.refine_track_bboxes(
+                    lambda rois: head(
+                        self._lean_roi_feats(self.bbox_roi_extractor, feats,
+                                             sims, x, tables, rois,
+                                             gathered_min_rois))[1],
+                    results_list, img_meta, num_iters)
+                if rescale and not with_mask:
+                    for res in results_list:
+                        res.bboxes = scale_boxes(res.bboxes, unscale)
             if with_mask and not lazy_masks:
                 results_list = self._lean_masks(feats, sims, x, tables,
                                                 img_meta, results_list, cfg,

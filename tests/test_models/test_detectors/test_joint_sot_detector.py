@@ -600,6 +600,65 @@ def test_extra_proposals_are_scored_as_rpn_proposals(tiny_tao_cfg,
             add_proposals(rpn, extra[:2])
 
 
+@pytest.mark.parametrize('with_mask', [True, False])
+def test_refined_boxes_are_the_box_head_applied_again(tiny_tao_cfg,
+                                                      build_model, with_mask):
+    """``rcnn.refine_iters=n``: each candidate's box is moved n more times
+    by the box head's tracking deltas on it (mmdet's RoI extractor and
+    ``delta2bbox``, by hand), the scores and their order stay the
+    unrefined ones, and the lean and per-image paths agree."""
+    from mmdet.models.task_modules.coders.delta_xywh_bbox_coder import \
+        delta2bbox
+    from mmdet.structures.bbox import bbox2roi
+    tiny_tao_cfg.test_cfg.track.update(with_mask=with_mask)
+    model = build_model(tiny_tao_cfg, seed=4).eval()
+    with torch.no_grad():  # deltas large enough to move boxes visibly
+        model.roi_head.bbox_head.fc_reg_track.weight.normal_(0, 0.02)
+        model.roi_head.bbox_head.fc_reg_track.bias.fill_(1.)
+    first, second, meta = _template_and_search_frames(model)
+    cfg = model.test_cfg.track
+    roi_head = model.roi_head
+    coder = roi_head.bbox_head.bbox_coder
+    with torch.no_grad():
+        feats = model.extract_feat(second)
+        templates = model.init(first, eight_boxes()[:3], meta)
+        x = model.neck.attend(feats, templates)
+        plain = model.predict_candidates(feats, templates, meta, False)
+        boxes = [res.bboxes for res in plain]
+        for num_iters in (1, 2):
+            with roi_head.tracking(cfg.rcnn):
+                rois = bbox2roi(boxes)
+                deltas = roi_head.bbox_head(
+                    roi_head.bbox_roi_extractor(x, rois))[1]
+            moved = delta2bbox(rois[:, 1:], deltas, coder.means, coder.stds,
+                               max_shape=meta['img_shape'])
+            boxes = list(moved.split([len(b) for b in boxes]))
+            cfg.rcnn.update(refine_iters=num_iters)
+            for lean in (True, False):
+                got = model.predict_candidates(
+                    feats, templates, meta, False, lean=lean)
+                for res, ref, want in zip(got, plain, boxes):
+                    assert len(res) == len(ref) > 0
+                    torch.testing.assert_close(
+                        res.bboxes, want, rtol=0, atol=1e-4)
+                    assert torch.equal(res.scores, ref.scores)
+                    assert ('masks' in res) == with_mask
+            for rescale in (True, False):
+                a, b = (model.predict_candidates(
+                    feats, templates, meta, rescale, lean=lean)
+                        for lean in (False, True))
+                for ra, rb in zip(a, b):
+                    torch.testing.assert_close(
+                        rb.bboxes, ra.bboxes, rtol=0, atol=1e-4)
+                    if with_mask:
+                        assert torch.equal(rb.masks, ra.masks)
+        assert (boxes[0] - plain[0].bboxes).abs().max() > 1
+        scale = torch.tensor(meta['scale_factor']).repeat(2)
+        unscaled = model.predict_candidates(feats, templates, meta, True)
+        torch.testing.assert_close(
+            unscaled[0].bboxes, boxes[0] / scale, rtol=0, atol=1e-4)
+
+
 def test_lazy_masks_are_the_full_paths_masks(tiny_tao_cfg, build_model):
     """``lazy_masks`` gives, for the asked candidates, the masks the full
     lean path pastes, and for none an empty stack of the same canvas."""
