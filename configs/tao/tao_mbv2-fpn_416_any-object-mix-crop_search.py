@@ -1,7 +1,9 @@
 # The mix-crop fine-tune (tao_mbv2-fpn_416_any-object-mix-crop.py: the
 # real2-crop model continued on both real worlds, ~75 % in-context targets)
 # through the tracker of tao_mbv2-fpn_416_any-object-real2-crop_search.py:
-# the search region and the drawn box's convention (README "Training").
+# the search region and the drawn box's convention (README "Training"),
+# and each candidate's box regressed once more by the box head
+# (refine_iters; README "Box refinement"), chosen on the two tuning splits.
 _base_ = [
     './tao_mbv2-fpn_416_any-object-mix-crop.py',
     '../_base_/trackers/search_region.py'
@@ -9,4 +11,7 @@ _base_ = [
 
 test_pipeline = {{_base_.search_test_pipeline}}
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-model = dict(test_cfg=dict(tracker={{_base_.search_convention_tracker}}))
+model = dict(
+    test_cfg=dict(
+        track=dict(rcnn=dict(refine_iters=1)),
+        tracker={{_base_.search_convention_tracker}}))
