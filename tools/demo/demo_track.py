@@ -33,9 +33,10 @@ THREADS_HELP = ('torch CPU threads. Default: OMP_NUM_THREADS, else '
                 'else the free cores up to 4')
 # the any-object model fine-tuned on the real worlds (issue 18; the last
 # fine-tune on both of them, mostly in-context targets) through a search
-# region, reporting boxes in the drawn box's convention (README "Search
-# region", "Box convention"): the best of the published models on real
-# video, both tuning splits and the embedded clip
+# region, reporting boxes in the drawn box's convention, each candidate's
+# box regressed once more (README "Search region", "Box convention", "Box
+# refinement"): the best of the published models on real video, both
+# tuning splits and the embedded clip
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'tao',
                           'tao_mbv2-fpn_416_any-object-mix-crop_search.py')
 DEFAULT_CHECKPOINT = osp.join(
