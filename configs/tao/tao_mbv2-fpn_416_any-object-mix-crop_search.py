@@ -3,7 +3,9 @@
 # through the tracker of tao_mbv2-fpn_416_any-object-real2-crop_search.py:
 # the search region and the drawn box's convention (README "Training"),
 # and each candidate's box regressed once more by the box head
-# (refine_iters; README "Box refinement"), chosen on the two tuning splits.
+# (refine_iters; README "Box refinement"), chosen on the two tuning splits;
+# with K >= 2 objects, a window per object and one place per track
+# (k_object_tracker; README "K objects"), chosen on the multi-object ones.
 _base_ = [
     './tao_mbv2-fpn_416_any-object-mix-crop.py',
     '../_base_/trackers/search_region.py'
@@ -14,4 +16,4 @@ test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 model = dict(
     test_cfg=dict(
         track=dict(rcnn=dict(refine_iters=1)),
-        tracker={{_base_.search_convention_tracker}}))
+        tracker={{_base_.k_object_tracker}}))

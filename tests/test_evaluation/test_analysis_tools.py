@@ -147,3 +147,62 @@ def test_score_got10k_results_presence_and_seen_unseen(got_folder, tmp_path):
     assert table['seen']['AO'] == pytest.approx(1.0)
     assert table['unseen']['AO'] == pytest.approx(0.5)
     assert table['unseen']['TNR'] == pytest.approx(1.0)
+
+
+def _world_coco(tmp_path, anns):
+    """A world's annotations/coco.json: one video 'v', keyframes 0, 10, 20;
+    ``anns`` are (frame_id, instance_id, [x, y, w, h])."""
+    images = [dict(id=i + 1, file_name=f'v/{f + 1:08d}.jpg', width=64,
+                   height=48, video='v', frame_id=f)
+              for i, f in enumerate((0, 10, 20))]
+    ids = {f: i + 1 for i, f in enumerate((0, 10, 20))}
+    annotations = [dict(id=j + 1, image_id=ids[f], category_id=1, bbox=b,
+                        instance_id=inst)
+                   for j, (f, inst, b) in enumerate(anns)]
+    os.makedirs(tmp_path / 'annotations')
+    with open(tmp_path / 'annotations' / 'coco.json', 'w') as f:
+        json.dump(dict(images=images, annotations=annotations,
+                       categories=[dict(id=1, name='object')]), f)
+
+
+def test_multi_object_world_scores_by_hand(tmp_path):
+    tool = load_tool('multi_object_world')
+    _world_coco(tmp_path, [
+        (0, 'v/1', [0, 0, 10, 10]), (0, 'v/2', [20, 0, 10, 10]),
+        (0, 'v/3', [40, 40, 4, 4]),  # under --min-size: not tracked
+        (10, 'v/1', [0, 0, 10, 10]), (10, 'v/2', [20, 0, 10, 10]),
+        (20, 'v/2', [30, 0, 10, 10]),  # object 1 out of view at 20
+    ])
+    videos = tool.load_keyframes(str(tmp_path), min_size=5)
+    assert videos['v']['objects'] == ['v/1', 'v/2']
+    tracks = {
+        # frame 10: track 0 half on its object (IoU 5x10 / 150 = 1/3) and
+        # track 1 on object 1 (a swap), both on one place (a shared pair)
+        10: [[5, 0, 15, 10], [0, 0, 10, 10]],
+        # frame 20: track 1 exactly on its object (which moved), track 0
+        # (its object out of view) on the same box: a shared pair
+        20: [[30, 0, 40, 10], [30, 0, 40, 10]],
+    }
+    got = tool.score_video(videos['v'], tracks)
+    iou_10_0 = 50 / 150
+    assert got['ious'] == pytest.approx([iou_10_0, 0., 1.], abs=1e-4)
+    assert got['present'] == 3 and got['keyframes'] == 2
+    assert got['ao'] == pytest.approx((iou_10_0 + 1.) / 3, abs=1e-4)
+    assert got['sr50'] == pytest.approx(1 / 3)
+    # track 1 on object 1 at frame 10 (IoU 1 with it, 0 with its own)
+    assert got['swaps'] == 1
+    # tracks 0 and 1: IoU 1/3 at frame 10 (not shared), 1 at frame 20
+    assert got['shared'] == 1
+    pooled = tool.pooled({'v': got})
+    assert pooled['swap_rate'] == pytest.approx(1 / 3)
+    # a world without instance ids is refused, naming the file
+    os.remove(tmp_path / 'annotations' / 'coco.json')
+    _world_coco(tmp_path / 'old', [(0, 'v/1', [0, 0, 10, 10])])
+    path = tmp_path / 'old' / 'annotations' / 'coco.json'
+    data = json.loads(path.read_text())
+    del data['annotations'][0]['instance_id']
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match='instance_id'):
+        tool.load_keyframes(str(tmp_path / 'old'), 5)
+    with pytest.raises(FileNotFoundError, match='coco.json'):
+        tool.load_keyframes(str(tmp_path / 'none'), 5)

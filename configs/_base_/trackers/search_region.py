@@ -34,3 +34,14 @@ search_tracker = dict(
 #   model = dict(test_cfg=dict(tracker={{_base_.search_convention_tracker}}))
 box_convention = dict(type='BoxConvention', tolerance=0.05)
 search_convention_tracker = dict(search_tracker, box_convention=box_convention)
+# K objects (README "K objects"): a window per object where one window of
+# all would cost more pixels or shrink an object (split_windows), and one
+# place per track (exclusive: no two tracks on boxes of IoU >= 0.7); both
+# act only with two or more objects. Chosen on the multi-object tuning
+# splits (tools/analysis/multi_object_world.py on val_seen, val_seen2):
+#   model = dict(test_cfg=dict(tracker={{_base_.k_object_tracker}}))
+k_object_tracker = dict(
+    search_convention_tracker,
+    search=dict(search_tracker['search'], split_windows=True),
+    exclusive=True,
+    assignment_iou=0.7)

@@ -100,8 +100,6 @@ class IdentityTracker(SOTTracker):
             **hard_negatives
         } if hard_negatives else None
         self.others_as_negatives = bool(others_as_negatives)
-        self.exclusive = bool(exclusive)
-        self.assignment_iou = float(assignment_iou)
         self.presence_cfg = presence
         self.calibration = None if presence is None else build_part(
             presence, 'PresenceCalibration')
@@ -112,7 +110,9 @@ class IdentityTracker(SOTTracker):
             motion=motion,
             motion_gate=motion_gate,
             box_convention=box_convention,
-            track_proposals=track_proposals)
+            track_proposals=track_proposals,
+            exclusive=exclusive,
+            assignment_iou=assignment_iou)
 
     def reset(self) -> None:
         super().reset()
@@ -279,10 +279,12 @@ class IdentityTracker(SOTTracker):
         frac = (torch.arange(g, dtype=torch.float32,
                              device=bboxes.device) + 0.5) / g
         boxes = bboxes[objs].float()
-        boxes_in = self.to_input(boxes)
-        head, levels = self._level_points(model, boxes_in)
         rows = {}
         for i, k in enumerate(objs):
+            # each object's features from the view it was seen in
+            self.use_object_view(k)
+            head, levels = self._level_points(model,
+                                              self.to_input(boxes[i:i + 1]))
             x1, y1, x2, y2 = boxes[i]
             xs = (x1 + frac * (x2 - x1))[None].expand(g, g).reshape(-1)
             ys = (y1 + frac * (y2 - y1))[:, None].expand(g, g).reshape(-1)
@@ -297,7 +299,7 @@ class IdentityTracker(SOTTracker):
             # frame pixels -> the input's (points as zero-size boxes)
             pts = self.to_input(torch.stack([xs, ys, xs, ys], 1))
             xs, ys = pts[:, 0], pts[:, 1]
-            lvl = levels[i]
+            lvl = levels[0]
             rows[k] = sample_points(self._feats[lvl][0], xs, ys,
                                     head.featmap_strides[lvl])
         return rows
@@ -327,21 +329,23 @@ class IdentityTracker(SOTTracker):
                     ious < self.hard_cfg['max_iou'])
                 inds = torch.nonzero(ok)[:, 0][:self.hard_cfg['num']]
                 if len(inds):
-                    negs.append(cands.bboxes[inds])
+                    self.use_object_view(k)
+                    negs.append(self._centre_rows(model, cands.bboxes[inds]))
             if self.others_as_negatives and len(keep) > 1:
                 others = [
                     j for j in range(len(keep)) if j != k
                     and keep[j] is not None and float(present[j]) >= cfg['gate']
                 ]
                 if others:
-                    ob = bboxes[others]
-                    ious = bbox_overlaps(ob.float(), bboxes[k:k + 1].float())
-                    ob = ob[ious[:, 0] < 0.3]
-                    if len(ob):
-                        negs.append(ob)
+                    ious = bbox_overlaps(bboxes[others].float(),
+                                         bboxes[k:k + 1].float())[:, 0]
+                    for j, iou in zip(others, ious.tolist()):
+                        if iou < 0.3:
+                            self.use_object_view(j)
+                            negs.append(
+                                self._centre_rows(model, bboxes[j:j + 1]))
             if negs:
-                self.memory.add_negatives(
-                    k, self._centre_rows(model, torch.cat(negs)), self.frame)
+                self.memory.add_negatives(k, torch.cat(negs), self.frame)
             changed.append(k)
         if changed:
             templates = self.templates.clone()

@@ -8,39 +8,10 @@ from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmtao.registry import MODELS
+from .window_geometry import fit_window, paste  # noqa: F401 (API)
 
 # (x0, y0, zoom, input width, input height)
 Window = Tuple[float, float, float, int, int]
-
-
-def fit_window(rect: Sequence[float], zoom: float, frame_shape: Sequence[int],
-               input_size: Sequence[int], size_divisor: int
-               ) -> Tuple[Tuple[float, float, float, float], float, int, int]:
-    """The part of a window inside the frame and the input it becomes.
-
-    Args:
-        rect (Sequence[float]): The window (x1, y1, x2, y2), frame pixels.
-        zoom (float): The wanted input pixels per frame pixel.
-        frame_shape (Sequence[int]): (H, W) of the frame.
-        input_size (Sequence[int]): (w, h) of the largest input.
-        size_divisor (int): The input's sides are multiples of it.
-
-    Returns:
-        tuple: ``((x1, y1, x2, y2), z, w_in, h_in)``: the window clipped to
-        the frame, the zoom lowered where that part would not fit
-        ``input_size``, and the input size (that part at ``z``, sides
-        rounded up to ``size_divisor``, at most ``input_size``).
-    """
-    h, w = frame_shape[:2]
-    in_w, in_h = input_size
-    x1, y1 = max(rect[0], 0.), max(rect[1], 0.)
-    x2, y2 = min(rect[2], float(w)), min(rect[3], float(h))
-    span_w, span_h = max(x2 - x1, 1.), max(y2 - y1, 1.)
-    z = min(zoom, in_w / span_w, in_h / span_h)
-    d = size_divisor
-    w_in = min(int(math.ceil(span_w * z / d - 1e-6)) * d, in_w)
-    h_in = min(int(math.ceil(span_h * z / d - 1e-6)) * d, in_h)
-    return (x1, y1, x2, y2), z, w_in, h_in
 
 
 @MODELS.register_module()
@@ -64,8 +35,15 @@ class SearchRegion:
     ``size_divisor`` and at most ``input_size`` (the whole-frame view's):
     a small window costs less than the whole frame.
 
-    With K objects the input is one window holding every object's window
-    (one backbone pass whatever K), at the smallest of their scales.
+    With K objects the input is by default one window holding every
+    object's window (one backbone pass whatever K), at the smallest of
+    their scales. Objects far apart or of very different sizes then share a
+    large window at the smallest scale: a small object is seen at the scale
+    of the largest one. With ``split_windows`` each object starts with its
+    own window and two windows are merged (greedily, the largest saving
+    first) only while one window holding both costs no more input pixels
+    than the two, loses neither's scale and their scales differ by at most
+    ``merge_zoom_ratio`` (:meth:`windows`): one backbone pass per group.
 
     Coordinates: boxes of the tracker are in original frame pixels; the
     frame tensor the tracker receives is the test pipeline's (scale factor
@@ -91,6 +69,11 @@ class SearchRegion:
             running object size. Defaults to 0.5.
         size_divisor (int): The input's sides are multiples of it.
             Defaults to 32.
+        split_windows (bool): K objects in windows of their own, merged
+            where that costs nothing (see above). Defaults to False (one
+            window holding all).
+        merge_zoom_ratio (float): Largest ratio of two windows' scales that
+            may be merged. Defaults to 1.5.
     """
 
     def __init__(self,
@@ -101,7 +84,9 @@ class SearchRegion:
                  conf_thr: float = 0.3,
                  growth: float = 1.5,
                  size_momentum: float = 0.5,
-                 size_divisor: int = 32) -> None:
+                 size_divisor: int = 32,
+                 split_windows: bool = False,
+                 merge_zoom_ratio: float = 1.5) -> None:
         if len(input_size) != 2 or min(input_size) < size_divisor:
             raise ValueError('SearchRegion: input_size must be (w, h) of at '
                              f'least {size_divisor} pixels, got {input_size}')
@@ -113,6 +98,11 @@ class SearchRegion:
                 'SearchRegion: need context > 0, growth >= 1 and 0 < '
                 f'size_momentum <= 1, got {context}, {growth}, '
                 f'{size_momentum}')
+        if merge_zoom_ratio < 1:
+            raise ValueError('SearchRegion: merge_zoom_ratio must be >= 1, '
+                             f'got {merge_zoom_ratio}')
+        self.split_windows = bool(split_windows)
+        self.merge_zoom_ratio = float(merge_zoom_ratio)
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.object_px = (float(object_px[0]), float(object_px[1]))
         self.max_zoom = float(max_zoom)
@@ -178,39 +168,116 @@ class SearchRegion:
 
     def window(self,
                frame_shape: Sequence[int],
-               boxes: Optional[Tensor] = None) -> Window:
+               boxes: Optional[Tensor] = None,
+               objects: Optional[Sequence[int]] = None) -> Window:
         """The window of the coming frame.
 
         Args:
             frame_shape (Sequence[int]): (H, W) of the original frame.
             boxes (Tensor, optional): (n, 4) boxes the window must also
                 hold (objects being added or corrected).
+            objects (Sequence[int], optional): The objects it holds.
+                Defaults to all.
 
         Returns:
             tuple: ``(x0, y0, z, w_in, h_in)``: the window's top-left corner
             in frame pixels, its zoom (input pixels per frame pixel) and the
             input size; it spans ``(w_in / z, h_in / z)`` frame pixels.
         """
-        h, w = frame_shape[:2]
-        in_w, in_h = self.input_size
-        rects, zooms = [], []
-        for (cx, cy), size, lost in zip(self.centres, self.sizes, self.lost):
-            eh = self.context * size * self.growth**lost
-            ew = eh * in_w / in_h
-            rects.append((cx - ew / 2, cy - eh / 2, cx + ew / 2, cy + eh / 2))
-            zooms.append(self.zoom(size, frame_shape))
+        rects, zooms = self._rects(frame_shape, objects)
         if boxes is not None:
             for box in boxes.float().tolist():
                 rects.append(box)
                 zooms.append(self.zoom(self._size(box), frame_shape))
         if not rects:
             g = self.whole_frame_scale(frame_shape)
-            return 0., 0., g, in_w, in_h
-        # the smallest scale (the window must still fit the largest input)
-        (x1, y1, x2, y2), z, w_in, h_in = fit_window(
+            return 0., 0., g, self.input_size[0], self.input_size[1]
+        return self._placed(self._fit(rects, zooms, frame_shape), frame_shape)
+
+    def windows(self, frame_shape: Sequence[int]
+                ) -> List[Tuple[List[int], Window]]:
+        """The windows of the coming frame and the objects each holds.
+
+        One window holding all objects (:meth:`window`) unless
+        ``split_windows``: then every object starts in its own window and
+        the pair of windows whose merge saves the most input pixels is
+        merged while a merge costs no more pixels than the two windows,
+        keeps both windows' zoom (a window holding both need not be shrunk
+        to fit the input) and their zooms differ by at most
+        ``merge_zoom_ratio``.
+
+        Returns:
+            list[tuple]: ``(objects, window)`` per window, ordered by their
+            first object; every object is in exactly one.
+        """
+        num = len(self.centres)
+        if not self.split_windows or num < 2:
+            return [(list(range(num)), self.window(frame_shape))]
+        rects, zooms = self._rects(frame_shape)
+        groups = [([k], [rects[k]], [zooms[k]]) for k in range(num)]
+        fits = [self._fit(r, z, frame_shape) for _, r, z in groups]
+        while len(groups) > 1:
+            best = None
+            for i in range(len(groups)):
+                for j in range(i + 1, len(groups)):
+                    fit = self._fit(groups[i][1] + groups[j][1],
+                                    groups[i][2] + groups[j][2], frame_shape)
+                    saving = self._merge_saving(fits[i], fits[j], fit)
+                    if saving is not None and (best is None
+                                               or saving > best[0]):
+                        best = (saving, i, j, fit)
+            if best is None:
+                break
+            _, i, j, fit = best
+            groups[i] = tuple(a + b for a, b in zip(groups[i], groups[j]))
+            fits[i] = fit
+            del groups[j], fits[j]
+        out = [(sorted(g[0]), self._placed(fit, frame_shape))
+               for g, fit in zip(groups, fits)]
+        return sorted(out, key=lambda item: item[0][0])
+
+    def _merge_saving(self, a: tuple, b: tuple,
+                      merged: tuple) -> Optional[float]:
+        """Input pixels saved by one window ``merged`` instead of the
+        windows ``a`` and ``b`` (fits of :meth:`_fit`), or None when it may
+        not replace them (it costs more, or loses either's zoom, or their
+        zooms are too far apart)."""
+        za, zb, zm = a[1], b[1], merged[1]
+        lo, hi = min(za, zb), max(za, zb)
+        if zm < lo * (1 - 1e-6) or hi > lo * self.merge_zoom_ratio:
+            return None
+        saving = a[2] * a[3] + b[2] * b[3] - merged[2] * merged[3]
+        return None if saving < 0 else float(saving)
+
+    def _rects(self, frame_shape: Sequence[int],
+               objects: Optional[Sequence[int]] = None
+               ) -> Tuple[List[tuple], List[float]]:
+        """Each object's wanted window (x1, y1, x2, y2) and zoom."""
+        in_w, in_h = self.input_size
+        objects = range(len(self.centres)) if objects is None else objects
+        rects, zooms = [], []
+        for k in objects:
+            (cx, cy), size = self.centres[k], self.sizes[k]
+            eh = self.context * size * self.growth**self.lost[k]
+            ew = eh * in_w / in_h
+            rects.append((cx - ew / 2, cy - eh / 2, cx + ew / 2, cy + eh / 2))
+            zooms.append(self.zoom(size, frame_shape))
+        return rects, zooms
+
+    def _fit(self, rects: List[tuple], zooms: List[float],
+             frame_shape: Sequence[int]) -> tuple:
+        """:func:`fit_window` of one window holding ``rects`` at the
+        smallest of ``zooms`` (the window must still fit the input)."""
+        return fit_window(
             (min(r[0] for r in rects), min(r[1] for r in rects),
              max(r[2] for r in rects), max(r[3] for r in rects)), min(zooms),
             frame_shape, self.input_size, self.size_divisor)
+
+    def _placed(self, fit: tuple, frame_shape: Sequence[int]) -> Window:
+        """The window of a :meth:`_fit`, centred on its part in the frame
+        and kept inside the frame where it fits."""
+        (x1, y1, x2, y2), z, w_in, h_in = fit
+        h, w = frame_shape[:2]
         x0 = self._place((x1 + x2 - w_in / z) / 2, w_in / z, w)
         y0 = self._place((y1 + y2 - h_in / z) / 2, h_in / z, h)
         return x0, y0, z, w_in, h_in
@@ -311,16 +378,3 @@ class SearchRegion:
             return paste(masks(obj_inds, cand_inds), ox, oy, h, w)
 
         return out, frame_masks
-
-
-def paste(masks: Tensor, ox: float, oy: float, h: int, w: int) -> Tensor:
-    """Masks (n, hc, wc) of a window at ``(ox, oy)`` -> (n, h, w) masks of
-    the frame (outside the window: off)."""
-    x0, y0 = int(round(ox)), int(round(oy))
-    n, hc, wc = masks.shape
-    out = masks.new_zeros(n, h, w)
-    xa, xb = max(x0, 0), min(x0 + wc, w)
-    ya, yb = max(y0, 0), min(y0 + hc, h)
-    if xb > xa and yb > ya:
-        out[:, ya:yb, xa:xb] = masks[:, ya - y0:yb - y0, xa - x0:xb - x0]
-    return out

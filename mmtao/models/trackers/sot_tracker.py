@@ -3,7 +3,6 @@ import copy
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
-from mmdet.structures.bbox import scale_boxes
 from mmdet.utils import OptConfigType
 from mmengine.structures import InstanceData
 from torch import Tensor
@@ -13,13 +12,14 @@ from ..heads.ridge_template_head import check_template_bboxes
 from .box_inputs import BoxesLike, as_boxes  # noqa: F401 (API)
 from .template_memory import TemplateMemory
 from .tracker_correction import CorrectionMixin
-from .track_proposals import check_scales, scaled_boxes
+from .track_proposals import check_scales
 from .tracker_parts import build_part
 from .tracker_selection import SelectionMixin
+from .tracker_views import ViewsMixin
 
 
 @MODELS.register_module()
-class SOTTracker(SelectionMixin, CorrectionMixin):
+class SOTTracker(ViewsMixin, SelectionMixin, CorrectionMixin):
     """Per-object tracking state and selection of K objects (Sec. 4.2).
 
     The one place that turns a tracker model's candidates into tracks: the
@@ -84,6 +84,14 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
             proposals): the box head scores and refines a whole-object box
             even where the RPN proposes only parts of it. Defaults to None
             (the RPN's proposals only, the paper's).
+        exclusive (bool): With two or more objects, one place per object
+            per frame (:func:`exclusive_assignment` on the smoothers'
+            re-scores), so that two tracks do not take one object.
+            Defaults to False (each object's own best candidate).
+        assignment_iou (float): Overlap that makes two candidates one place.
+            Defaults to 0.5.
+        assignment_top (int): Candidates per object (of highest confidence)
+            the assignment considers. Defaults to 8.
     """
 
     def __init__(self,
@@ -93,7 +101,16 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
                  motion: OptConfigType = None,
                  motion_gate: float = 0.5,
                  box_convention: OptConfigType = None,
-                 track_proposals: Optional[Sequence[float]] = None) -> None:
+                 track_proposals: Optional[Sequence[float]] = None,
+                 exclusive: bool = False,
+                 assignment_iou: float = 0.5,
+                 assignment_top: int = 8) -> None:
+        if assignment_top < 1:
+            raise ValueError('SOTTracker: assignment_top must be >= 1, got '
+                             f'{assignment_top}')
+        self.exclusive = bool(exclusive)
+        self.assignment_iou = float(assignment_iou)
+        self.assignment_top = int(assignment_top)
         self.temporal_cfg = temporal
         self.motion_cfg = motion
         self.motion_gate = float(motion_gate)
@@ -118,6 +135,10 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         self.box_offsets: Optional[Tensor] = None
         self._feats: Optional[Tuple[Tensor]] = None
         self._meta: Optional[dict] = None
+        # with split search windows: every (features, meta) view of the
+        # last frame and the view each object was seen in
+        self._views: List[Tuple[Tuple[Tensor], dict]] = []
+        self._object_views: List[int] = []
         # the last frame as the pipeline gave it (search regions re-crop it)
         self._img: Optional[Tensor] = None
         self._frame_meta: Optional[dict] = None
@@ -155,8 +176,17 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         if self.search is not None:
             self.search.add(bboxes)
         self._img, self._frame_meta = img, img_meta
-        self._feats, self._meta = self._view(model)
-        return self._add(model, bboxes.to(img.device))
+        groups = self._set_views(model) or [0] * len(bboxes)
+        bboxes = bboxes.to(img.device)
+        out = None
+        # objects are added in their order, in runs that share a view
+        start = 0
+        for k in range(1, len(bboxes) + 1):
+            if k == len(bboxes) or groups[k] != groups[start]:
+                self._use_view(groups[start])
+                out = self._add(model, bboxes[start:k])
+                start = k
+        return out
 
     @torch.no_grad()
     def add_objects(self, model, bboxes: BoxesLike) -> InstanceData:
@@ -199,6 +229,7 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
                 torch.cat([self.box_offsets, offsets])
         self.templates = templates if self.templates is None else torch.cat(
             [self.templates, templates])
+        self._object_views += [self._current_view()] * len(bboxes)
         h, w = self.frame_shape
         masks = self.box_masks(bboxes, h, w) if model._track_masks else None
         for k, box in enumerate(bboxes):
@@ -295,75 +326,6 @@ class SOTTracker(SelectionMixin, CorrectionMixin):
         out = self.select(candidates, masks, self.motion_factors(candidates))
         self.update_motions(out.bboxes, out.scores)
         return out
-
-    def _next_candidates(self, model, img: Tensor, img_meta: dict,
-                         lean: Optional[bool]
-                         ) -> Tuple[List[InstanceData], Optional[Callable]]:
-        """Check the frame, run the model on it (its features are kept for
-        :meth:`correct`) and return every object's candidates.
-
-        Returns:
-            tuple: ``(candidates, masks)`` of ``model.predict_candidates``
-            with lazy masks: K :obj:`InstanceData` and the mask callable.
-        """
-        if self.templates is None:
-            raise RuntimeError('call init(frame, bboxes) before track(frame)')
-        self.check_frame_size(img_meta)
-        self._img, self._frame_meta = img, img_meta
-        feats, meta = self._view(model)
-        self._feats, self._meta = feats, meta
-        self.frame += 1
-        extra = None if self.track_proposals is None else list(
-            scaled_boxes(self.to_input(self.last.bboxes),
-                         self.track_proposals, meta['img_shape']))
-        out = model.predict_candidates(
-            feats,
-            self.templates,
-            meta,
-            rescale=True,
-            lean=lean,
-            lazy_masks=True,
-            extra_proposals=extra)
-        if self.search is not None:
-            out = self.search.to_frame(*out, meta)
-        return out
-
-    # ------------------------------------------------------------------ #
-    # what the network sees
-    # ------------------------------------------------------------------ #
-    def _view(self, model, boxes: Optional[Tensor] = None
-              ) -> Tuple[Tuple[Tensor], dict]:
-        """FPN features of the stored frame and the meta of their input:
-        the whole frame, or with a search region its window (holding
-        ``boxes`` too when given)."""
-        if self.search is None:
-            return model.extract_feat(self._img), self._frame_meta
-        window = self.search.window(self.frame_shape, boxes)
-        crop, meta = self.search.crop(self._img, self._frame_meta, window)
-        return model.extract_feat(crop), meta
-
-    def _look_at(self, model, boxes: Tensor) -> None:
-        """Make sure the stored features show ``boxes`` (frame pixels):
-        with a search region whose window misses one of them, the stored
-        frame is seen again through a window holding them (one more
-        backbone pass, only then)."""
-        if self.search is None or self._img is None:
-            return
-        ox, oy = self._meta['crop_origin']
-        ch, cw = self._meta['ori_shape'][:2]
-        b = boxes.float().cpu()
-        inside = (b[:, 0] >= ox - 1) & (b[:, 1] >= oy - 1) & (
-            b[:, 2] <= ox + cw + 1) & (b[:, 3] <= oy + ch + 1)
-        if not bool(inside.all()):
-            self._feats, self._meta = self._view(model, boxes)
-
-    def to_input(self, bboxes: Tensor) -> Tensor:
-        """Boxes (n, 4) in frame pixels -> pixels of the stored features'
-        input (the resized frame, or the search window)."""
-        meta = self._meta
-        ox, oy = meta.get('crop_origin', (0., 0.))
-        shift = bboxes.new_tensor([ox, oy, ox, oy])
-        return scale_boxes(bboxes.float() - shift, meta['scale_factor'])
 
     def check_frame_size(self, img_meta: dict) -> None:
         """Raise a ValueError when a frame's size is not the sequence's."""

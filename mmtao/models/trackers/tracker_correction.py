@@ -116,8 +116,8 @@ class CorrectionMixin:
         if self.motions[k] is not None:
             self.motions[k].reset(box)
 
-    _state_skip = ('_feats', '_meta', '_img', '_frame_meta',
-                   '_smoother_proto')
+    _state_skip = ('_feats', '_meta', '_img', '_frame_meta', '_views',
+                   '_object_views', '_smoother_proto')
 
     def get_state(self) -> dict:
         """A detached deep copy of all per-object tracking state (templates,
@@ -147,3 +147,4 @@ class CorrectionMixin:
             setattr(self, key, copy.deepcopy(value))
         self._feats, self._meta = None, None
         self._img, self._frame_meta = None, None
+        self._views, self._object_views = [], []

@@ -1,10 +1,13 @@
 # Copyright (c) mmtao contributors. All rights reserved.
+import copy
 from typing import Callable, List, Optional, Tuple
 
 import torch
+from mmdet.structures.bbox import bbox_overlaps
 from mmengine.structures import InstanceData
 from torch import Tensor
 
+from .exclusive_assignment import exclusive_assignment
 from .tracker_parts import build_part
 
 
@@ -12,7 +15,9 @@ class SelectionMixin:
     """The per-frame choice of :class:`SOTTracker`: per object the
     candidate of highest (motion-weighted, temporally re-scored)
     confidence, with the masks computed only for the candidates the choice
-    needs."""
+    needs; with ``exclusive`` and two or more objects, one place per
+    object (:func:`exclusive_assignment` over each object's
+    ``assignment_top`` best candidates, re-scored by its smoother)."""
 
     def _new_motion(self, box: Tensor):
         """A motion prior started at ``box`` (None without one)."""
@@ -85,12 +90,24 @@ class SelectionMixin:
             c.scores * factors[k].to(c.scores)
             for k, c in enumerate(candidates)
         ]
+        exclusive = getattr(self, 'exclusive', False) and sum(
+            len(c) > 0 for c in candidates) > 1
+        if exclusive:
+            # each object's own choice on copies of the smoothers (their
+            # state is rebound, not mutated, by a choice); it stands when
+            # no two choices overlap, as the assignment would then keep it
+            smoothers = self.smoothers
+            self.smoothers = [copy.copy(sm) for sm in smoothers]
         if masks is not None and has_masks:
             keep, chosen_masks = self._select_lazy(candidates, weighted,
                                                    masks)
         else:
             keep, chosen_masks = self._select_full(candidates, weighted,
                                                    has_masks)
+        if exclusive and self._overlapping(candidates, keep):
+            self.smoothers = smoothers
+            keep, chosen_masks = self._select_exclusive(
+                candidates, weighted, masks, has_masks)
         bboxes = last.bboxes.clone()
         scores = torch.zeros_like(last.scores)
         new_masks = last.masks.clone() if has_masks else None
@@ -168,4 +185,65 @@ class SelectionMixin:
                 idx = inds[int(j)]
             keep[k] = idx
             chosen_masks[k] = known[(k, idx)]
+        return keep, chosen_masks
+
+    def _overlapping(self, candidates: List[InstanceData],
+                     keep: list) -> bool:
+        """Whether two objects' chosen boxes overlap with IoU >=
+        ``assignment_iou``."""
+        objs = [k for k, i in enumerate(keep) if i is not None]
+        if len(objs) < 2:
+            return False
+        boxes = torch.stack(
+            [candidates[k].bboxes[keep[k]].float() for k in objs])
+        ious = bbox_overlaps(boxes, boxes).triu(1)
+        return bool((ious >= self.assignment_iou).any())
+
+    def _select_exclusive(self, candidates: List[InstanceData],
+                          weighted: List[Tensor], masks: Optional[Callable],
+                          has_masks: bool) -> Tuple[list, dict]:
+        """The choice with one place per object: each object's
+        ``assignment_top`` candidates of highest confidence (their masks in
+        one call), re-scored by its smoother, then assigned across objects;
+        the smoothers commit the assigned candidates."""
+        num = len(candidates)
+        objs = [k for k, cands in enumerate(candidates) if len(cands)]
+        subs = {
+            k: torch.argsort(weighted[k], descending=True,
+                             stable=True)[:self.assignment_top]
+            for k in objs
+        }
+        known = {}
+        if has_masks:
+            pairs = [(k, i) for k in objs for i in subs[k].tolist()]
+            if masks is not None:
+                found = masks([k for k, _ in pairs], [i for _, i in pairs])
+            else:
+                found = [candidates[k].masks[i] for k, i in pairs]
+            known = {pair: m for pair, m in zip(pairs, found)}
+        empty = torch.zeros(0, 4)
+        boxes, rescored, overlaps = [empty] * num, [empty[:, 0]] * num, {}
+        for k in objs:
+            sub = subs[k]
+            boxes[k] = candidates[k].bboxes[sub]
+            rescored[k] = weighted[k][sub]
+            if self.smoothers[k] is not None:
+                sub_masks = torch.stack(
+                    [known[(k, i)] for i in sub.tolist()]) if has_masks \
+                    else None
+                rescored[k], overlaps[k] = self.smoothers[k].rescore(
+                    boxes[k], rescored[k], sub_masks)
+        choice = exclusive_assignment(boxes, rescored, self.assignment_iou)
+        keep, chosen_masks = [None] * num, {}
+        for k in objs:
+            if choice[k] is None:
+                continue
+            idx = int(subs[k][choice[k]])
+            keep[k] = idx
+            if has_masks:
+                chosen_masks[k] = known[(k, idx)]
+            if self.smoothers[k] is not None:
+                self.smoothers[k].commit(candidates[k].bboxes[idx],
+                                         float(overlaps[k][choice[k]]),
+                                         chosen_masks.get(k))
         return keep, chosen_masks

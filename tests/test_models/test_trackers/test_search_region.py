@@ -210,3 +210,120 @@ def test_identity_tracker_looks_through_the_window(model):
     out = tracker.track(model, img_t, meta_t)
     assert out.bboxes.shape == (1, 4) and out.masks.shape == (1, H, W)
     assert len(tracker.search.centres) == 1
+
+
+def test_split_windows_by_hand():
+    boxes = torch.tensor([[20., 20., 60., 60.], [580., 420., 620., 460.]])
+    # one window holding both (the default)
+    s = region()
+    s.add(boxes)
+    assert s.windows(FRAME) == [([0, 1], s.window(FRAME))]
+    # two 40x40 objects in opposite corners, each magnified to 32 input
+    # pixels (zoom 0.8): one window holding both would have to shrink to fit
+    # 416x320, so each keeps its own window, the one of it alone (208x160
+    # around its centre, cut by the frame to 144x120: 128x96 input pixels)
+    s = region(split_windows=True)
+    s.add(boxes)
+    groups = s.windows(FRAME)
+    assert [g for g, _ in groups] == [[0], [1]]
+    for k, (_, window) in enumerate(groups):
+        assert window == s.window(FRAME, objects=[k])
+        assert window[2:] == (pytest.approx(0.8), 128, 96)
+    # side by side: one window of both costs less than two
+    s = region(split_windows=True)
+    s.add(torch.tensor([[300., 200., 340., 240.], [330., 210., 370., 250.]]))
+    (objs, window), = s.windows(FRAME)
+    assert objs == [0, 1] and window == s.window(FRAME)
+    w_one = s.window(FRAME, objects=[0])
+    assert window[3] * window[4] <= 2 * w_one[3] * w_one[4]
+    # a 40x40 object beside a 200x200 one (zooms 0.8 and 0.65): merged
+    # under the default ratio 1.5, kept apart under 1.1
+    pair = torch.tensor([[300., 200., 340., 240.], [340., 140., 540., 340.]])
+    for ratio, expected in ((1.5, [[0, 1]]), (1.1, [[0], [1]])):
+        s = region(split_windows=True, merge_zoom_ratio=ratio)
+        s.add(pair)
+        assert [g for g, _ in s.windows(FRAME)] == expected
+    # a lost object's window grows to the whole frame (zoom 0.65): a 40x40
+    # object (zoom 0.8) joins it, a 20x20 one (zoom 1.6) keeps its own
+    for small, expected in ((40., [[0, 1]]), (20., [[0], [1]])):
+        s = region(split_windows=True, growth=2.0)
+        s.add(torch.tensor([[20., 20., 60., 60.],
+                            [580., 420., 580. + small, 420. + small]]))
+        for _ in range(6):  # object 0 not seen confidently
+            s.update(torch.zeros(1, 4), torch.tensor([0.]))
+        assert s.lost == [6, 0]
+        assert s.window(FRAME, objects=[0])[2:] == (pytest.approx(G), 416,
+                                                      320)
+        assert [g for g, _ in s.windows(FRAME)] == expected
+    with pytest.raises(ValueError, match='merge_zoom_ratio'):
+        region(merge_zoom_ratio=0.5)
+
+
+def _far_apart_search():
+    # 48x64 frames: two 6x6 objects in opposite corners, magnified 2.67x
+    # into windows of 64x64 input pixels; a window holding both would have
+    # to shrink to zoom 1 to fit, so each object keeps its own
+    # (every track counts as confident: the windows follow the tracks)
+    return dict(input_size=(64, 64), object_px=(16., 64.), max_zoom=4.,
+                context=3., conf_thr=0., split_windows=True)
+
+
+@pytest.mark.parametrize('kind', ['SOTTracker', 'IdentityTracker'])
+def test_split_windows_track_each_object_as_alone(model, kind):
+    """With split windows, K objects far apart are tracked exactly as K
+    trackers of one object each: the same boxes, scores, masks, templates
+    and corrections, one backbone pass per window."""
+    from mmtao.models.trackers import IdentityTracker
+    cls = dict(SOTTracker=SOTTracker, IdentityTracker=IdentityTracker)[kind]
+    extra = dict(update=dict(gate=0., interval=1, grid=2),
+                 hard_negatives=dict(min_score=0., max_iou=0.3, num=2)) \
+        if kind == 'IdentityTracker' else {}
+
+    def make():
+        return cls(temporal=dict(type='TemporalSmoother'),
+                   search=_far_apart_search(), **extra)
+
+    boxes = torch.tensor([[2., 3., 8., 9.], [55., 38., 61., 44.]])
+    seen = []
+    extract = model.extract_feat
+
+    def spy(x):
+        seen.append(tuple(x.shape[-2:]))
+        return extract(x)
+
+    def run(tracker, objs):
+        img, meta = frame(model, 0)
+        res = [tracker.init(model, img, dict(meta, frame_id=0), boxes[objs])]
+        for seed in (1, 2):
+            img_t, meta_t = frame(model, seed)
+            res.append(tracker.track(model, img_t, dict(meta_t,
+                                                        frame_id=seed)))
+        # object 1 redrawn beside its track (inside its window)
+        fix = {i: [54., 37., 60., 43.] for i, k in enumerate(objs) if k == 1}
+        if fix:
+            res.append(tracker.correct(model, fix))
+        img_t, meta_t = frame(model, 3)
+        res.append(tracker.track(model, img_t, dict(meta_t, frame_id=3)))
+        return tracker, res
+
+    model.extract_feat = spy
+    try:
+        both, res_both = run(make(), [0, 1])
+    finally:
+        del model.extract_feat
+    # init and three tracked frames: two windows each, no other pass
+    assert len(seen) == 8 and len(both._views) == 2, seen
+    for k in (0, 1):
+        alone, res_alone = run(make(), [k])
+        # both: init, 2 frames, correction, frame; alone: the correction
+        # only for object 1
+        steps = [0, 1, 2, 3, 4] if k == 1 else [0, 1, 2, 4]
+        for i, b in zip(steps, res_alone):
+            a = res_both[i]
+            torch.testing.assert_close(a.bboxes[k], b.bboxes[0], rtol=0,
+                                       atol=1e-5)
+            torch.testing.assert_close(a.scores[k], b.scores[0], rtol=0,
+                                       atol=1e-6)
+            assert torch.equal(a.masks[k], b.masks[0])
+        torch.testing.assert_close(both.templates[k], alone.templates[0],
+                                   rtol=0, atol=1e-6)

@@ -125,6 +125,98 @@ def test_masks_on_demand_choose_as_all_masks_do(model, temporal):
                 assert torch.equal(s_a.prev_mask, s_b.prev_mask)
 
 
+def _mask_iou(a, b):
+    union = float((a | b).sum())
+    return float((a & b).sum()) / union if union else 0.
+
+
+@pytest.mark.parametrize('temporal', [None, SMOOTHER])
+@pytest.mark.parametrize('lazy', [False, True])
+def test_exclusive_choice_is_the_best_distinct_places(model, temporal, lazy):
+    """exclusive=True: two tracks never take one place. The choice equals
+    an exhaustive search over every object's candidates for the largest
+    sum of re-scored confidences (0.6 c + 0.4 mask IoU with the previous
+    track, computed here by hand) with chosen boxes of IoU < 0.5; the
+    smoothers then hold the chosen masks. With one object it is the plain
+    choice."""
+    import itertools
+    from mmdet.structures.bbox import bbox_overlaps
+    img, meta = frame(model)
+    init_boxes = [[4., 4., 20., 20.], [8., 6., 24., 22.], [40., 20., 60., 40.]]
+    tracker = SOTTracker(temporal=temporal, exclusive=True)
+    first = tracker.init(model, img, meta, init_boxes)
+    # objects 0 and 1 both see the same place best; object 2 is alone
+    candidates = [
+        cands([[5., 5., 21., 21.], [40., 30., 60., 46.]], [0.8, 0.3]),
+        cands([[5., 5., 21., 21.], [9., 7., 25., 23.], [30., 2., 40., 12.]],
+              [0.9, 0.5, 0.2]),
+        cands([[41., 21., 61., 41.], [5., 5., 21., 21.]], [0.7, 0.6]),
+    ]
+
+    def rescored(k, i):
+        c = float(candidates[k].scores[i])
+        if temporal is None:
+            return c
+        return 0.6 * c + 0.4 * _mask_iou(candidates[k].masks[i],
+                                         first.masks[k])
+
+    best, best_sum = None, -1.
+    for pick in itertools.product(*[range(len(c)) for c in candidates]):
+        boxes = torch.stack([candidates[k].bboxes[i]
+                             for k, i in enumerate(pick)])
+        ious = bbox_overlaps(boxes, boxes).triu(1)
+        total = sum(rescored(k, i) for k, i in enumerate(pick))
+        if float(ious.max()) < 0.5 and total > best_sum:
+            best, best_sum = pick, total
+    if lazy:
+        def masks(obj_inds, cand_inds):
+            return torch.stack([candidates[k].masks[i]
+                                for k, i in zip(obj_inds, cand_inds)])
+
+        out = tracker.select(
+            [InstanceData(bboxes=c.bboxes, scores=c.scores)
+             for c in candidates], masks)
+    else:
+        out = tracker.select(candidates)
+    for k, i in enumerate(best):
+        torch.testing.assert_close(out.bboxes[k], candidates[k].bboxes[i])
+        assert float(out.scores[k]) == pytest.approx(
+            float(candidates[k].scores[i]))
+        assert torch.equal(out.masks[k], candidates[k].masks[i])
+        if temporal is not None:
+            assert torch.equal(tracker.smoothers[k].prev_mask,
+                               candidates[k].masks[i])
+    # objects 0 and 1 were on one place: one of them moved
+    assert best[0] != 0 or best[1] != 0
+    # no two own choices overlap: the choice (and smoother state) of the
+    # tracker without the assignment
+    apart = [candidates[0], cands([[9., 7., 25., 23.]], [0.5]),
+             candidates[2]]
+    trackers = [SOTTracker(temporal=temporal, exclusive=e)
+                for e in (True, False)]
+    outs = []
+    for t in trackers:
+        t.init(model, img, meta, init_boxes)
+        outs.append(t.select(apart))
+    torch.testing.assert_close(outs[0].bboxes, outs[1].bboxes, rtol=0,
+                               atol=0)
+    if temporal is not None:
+        for a, b in zip(*[t.smoothers for t in trackers]):
+            assert torch.equal(a.prev_mask, b.prev_mask)
+            assert (a.enabled, a.smooth_count) == (b.enabled, b.smooth_count)
+    # one object: exclusive or not, the same choice and state
+    single = [SOTTracker(temporal=temporal, exclusive=e) for e in (True,
+                                                                  False)]
+    outs = []
+    for t in single:
+        t.init(model, img, meta, init_boxes[:1])
+        outs.append(t.select(candidates[:1]))
+    torch.testing.assert_close(outs[0].bboxes, outs[1].bboxes, rtol=0,
+                               atol=0)
+    with pytest.raises(ValueError, match='assignment_top'):
+        SOTTracker(exclusive=True, assignment_top=0)
+
+
 @pytest.mark.parametrize('temporal', [None, SMOOTHER])
 def test_motion_prior_reweights_the_choice_not_the_presence(model, temporal):
     """With a motion prior the choice is made on confidence x factor (a
