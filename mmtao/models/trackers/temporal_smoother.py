@@ -100,13 +100,36 @@ class TemporalSmoother:
                     'TemporalSmoother: candidate masks of shape '
                     f'{tuple(masks.shape)} do not match the previous '
                     f'track mask {tuple(self.prev_mask.shape)}')
-            prev = self.prev_mask.to(masks.device)[None]
-            inter = (masks & prev).flatten(1).sum(1).float()
-            union = (masks | prev).flatten(1).sum(1).float()
+            prev = self.prev_mask.to(masks.device)
+            # the intersection only where the previous mask is on (its
+            # extent), the union from the areas: one pass over the frames
+            extent, area = self._prev_extent()
+            if extent is not None:
+                y1, y2, x1, x2 = extent
+                inter = (masks[:, y1:y2, x1:x2] & prev[y1:y2, x1:x2]).flatten(
+                    1).sum(1).float()
+            else:
+                inter = masks.new_zeros(len(masks), dtype=torch.float32)
+            union = masks.flatten(1).sum(1).float() + area - inter
             return torch.where(union > 0, inter / union.clamp(min=1),
                                torch.zeros_like(union))
         return bbox_overlaps(
             bboxes.float(), self.prev_bbox.to(bboxes.device)[None])[:, 0]
+
+    def _prev_extent(self) -> Tuple[Optional[Tuple[int, int, int, int]],
+                                    float]:
+        """``((y1, y2, x1, x2), area)`` of the previous mask's on pixels
+        (extent None when it is empty), kept until the mask changes."""
+        key = id(self.prev_mask)
+        if getattr(self, '_extent_of', (None, ))[0] != key:
+            prev = self.prev_mask
+            rows = prev.any(1).nonzero()[:, 0]
+            cols = prev.any(0).nonzero()[:, 0]
+            extent = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]),
+                      int(cols[-1]) + 1) if len(rows) else None
+            # the mask object is kept too, so that its id is not reused
+            self._extent_of = (key, extent, float(prev.sum()), prev)
+        return self._extent_of[1], self._extent_of[2]
 
     def select(self,
                bboxes: Tensor,
@@ -149,11 +172,20 @@ class TemporalSmoother:
             self.prev_mask = masks[idx].detach().bool()
         return idx, new_scores
 
-    def rescore(self, bboxes: Tensor, scores: Tensor,
-                masks: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    def rescore(self,
+                bboxes: Tensor,
+                scores: Tensor,
+                masks: Optional[Tensor] = None,
+                overlaps: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """The re-scores of :meth:`select` without choosing (no state
         change), for a caller that chooses across objects; then
         :meth:`commit` the choice.
+
+        Args:
+            overlaps (Tensor, optional): (k, ) the candidates' overlaps with
+                the previous track when the caller has them (e.g. 0 where
+                a candidate's box is apart from the track's: its mask is
+                then not needed); else :meth:`overlaps` computes them.
 
         Returns:
             tuple[Tensor, Tensor]: Re-scored confidences (k, ) and the
@@ -161,7 +193,7 @@ class TemporalSmoother:
         """
         if self.prev_bbox is None:
             raise RuntimeError('TemporalSmoother.rescore called before reset')
-        ious = self.overlaps(bboxes, masks)
+        ious = self.overlaps(bboxes, masks) if overlaps is None else overlaps
         if self.enabled:
             return self.alpha * scores + (1 - self.alpha) * ious.to(
                 scores.dtype), ious

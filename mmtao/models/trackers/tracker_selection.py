@@ -90,24 +90,8 @@ class SelectionMixin:
             c.scores * factors[k].to(c.scores)
             for k, c in enumerate(candidates)
         ]
-        exclusive = getattr(self, 'exclusive', False) and sum(
-            len(c) > 0 for c in candidates) > 1
-        if exclusive:
-            # each object's own choice on copies of the smoothers (their
-            # state is rebound, not mutated, by a choice); it stands when
-            # no two choices overlap, as the assignment would then keep it
-            smoothers = self.smoothers
-            self.smoothers = [copy.copy(sm) for sm in smoothers]
-        if masks is not None and has_masks:
-            keep, chosen_masks = self._select_lazy(candidates, weighted,
-                                                   masks)
-        else:
-            keep, chosen_masks = self._select_full(candidates, weighted,
-                                                   has_masks)
-        if exclusive and self._overlapping(candidates, keep):
-            self.smoothers = smoothers
-            keep, chosen_masks = self._select_exclusive(
-                candidates, weighted, masks, has_masks)
+        keep, chosen_masks = self._choose(candidates, weighted, masks,
+                                          has_masks)
         bboxes = last.bboxes.clone()
         scores = torch.zeros_like(last.scores)
         new_masks = last.masks.clone() if has_masks else None
@@ -123,6 +107,41 @@ class SelectionMixin:
         if has_masks:
             out.masks = new_masks
         return out
+
+    def _choose(self, candidates: List[InstanceData], weighted: List[Tensor],
+                masks: Optional[Callable], has_masks: bool
+                ) -> Tuple[list, dict]:
+        """Each object's candidate index (None without candidates) and the
+        chosen masks: each object's own choice, or with ``exclusive`` and
+        two or more objects the assignment where own choices collide."""
+        if not (getattr(self, 'exclusive', False)
+                and sum(len(c) > 0 for c in candidates) > 1):
+            return self._own_choice(candidates, weighted, masks, has_masks)
+        firsts = [int(w.argmax()) if len(w) else None for w in weighted]
+        if self._overlapping(candidates, firsts):
+            # the most confident candidates already collide: assign
+            return self._select_exclusive(candidates, weighted, masks,
+                                          has_masks)
+        # each object's own choice on copies of the smoothers (their state
+        # is rebound, not mutated, by a choice); it stands when no two
+        # choices overlap, as the assignment would then keep it
+        smoothers = self.smoothers
+        self.smoothers = [copy.copy(sm) for sm in smoothers]
+        kept = None if masks is None else _KeptMasks(masks)
+        keep, chosen_masks = self._own_choice(candidates, weighted, kept,
+                                              has_masks)
+        if not self._overlapping(candidates, keep):
+            return keep, chosen_masks
+        self.smoothers = smoothers
+        return self._select_exclusive(candidates, weighted, kept, has_masks)
+
+    def _own_choice(self, candidates: List[InstanceData],
+                    weighted: List[Tensor], masks: Optional[Callable],
+                    has_masks: bool) -> Tuple[list, dict]:
+        """Each object's own best candidate (see :meth:`select`)."""
+        if masks is not None and has_masks:
+            return self._select_lazy(candidates, weighted, masks)
+        return self._select_full(candidates, weighted, has_masks)
 
     def _select_full(self, candidates: List[InstanceData],
                      weighted: List[Tensor],
@@ -203,9 +222,11 @@ class SelectionMixin:
                           weighted: List[Tensor], masks: Optional[Callable],
                           has_masks: bool) -> Tuple[list, dict]:
         """The choice with one place per object: each object's
-        ``assignment_top`` candidates of highest confidence (their masks in
-        one call), re-scored by its smoother, then assigned across objects;
-        the smoothers commit the assigned candidates."""
+        ``assignment_top`` candidates of highest confidence, re-scored by
+        its smoother, assigned across objects; the smoothers commit the
+        assigned candidates. Masks are computed (in batched calls) only for
+        the candidates whose box meets the previous track's box (elsewhere
+        the mask IoU is 0) and for the assigned ones."""
         num = len(candidates)
         objs = [k for k, cands in enumerate(candidates) if len(cands)]
         subs = {
@@ -214,36 +235,93 @@ class SelectionMixin:
             for k in objs
         }
         known = {}
-        if has_masks:
-            pairs = [(k, i) for k in objs for i in subs[k].tolist()]
+
+        def fetch(pairs):
+            pairs = [p for p in pairs if p not in known]
+            if not pairs:
+                return
             if masks is not None:
                 found = masks([k for k, _ in pairs], [i for _, i in pairs])
             else:
                 found = [candidates[k].masks[i] for k, i in pairs]
-            known = {pair: m for pair, m in zip(pairs, found)}
+            known.update(zip(pairs, found))
+
         empty = torch.zeros(0, 4)
-        boxes, rescored, overlaps = [empty] * num, [empty[:, 0]] * num, {}
+        boxes, rescored = [empty] * num, [empty[:, 0]] * num
+        near = {}
         for k in objs:
-            sub = subs[k]
-            boxes[k] = candidates[k].bboxes[sub]
-            rescored[k] = weighted[k][sub]
-            if self.smoothers[k] is not None:
-                sub_masks = torch.stack(
-                    [known[(k, i)] for i in sub.tolist()]) if has_masks \
-                    else None
-                rescored[k], overlaps[k] = self.smoothers[k].rescore(
-                    boxes[k], rescored[k], sub_masks)
-        choice = exclusive_assignment(boxes, rescored, self.assignment_iou)
-        keep, chosen_masks = [None] * num, {}
+            boxes[k] = candidates[k].bboxes[subs[k]]
+            rescored[k] = weighted[k][subs[k]]
+            sm = self.smoothers[k]
+            if has_masks and sm is not None and sm.enabled \
+                    and sm.prev_mask is not None:
+                near[k] = _meets(boxes[k], sm.prev_bbox).nonzero()[:, 0]
+        fetch([(k, int(subs[k][j])) for k, js in near.items()
+               for j in js.tolist()])
+        overlaps = {}
         for k in objs:
-            if choice[k] is None:
+            sm = self.smoothers[k]
+            if sm is None:
                 continue
-            idx = int(subs[k][choice[k]])
-            keep[k] = idx
-            if has_masks:
-                chosen_masks[k] = known[(k, idx)]
-            if self.smoothers[k] is not None:
-                self.smoothers[k].commit(candidates[k].bboxes[idx],
-                                         float(overlaps[k][choice[k]]),
-                                         chosen_masks.get(k))
+            ious = None
+            if k in near:
+                ious = torch.zeros(len(boxes[k]))
+                js = near[k]
+                if len(js):
+                    ious[js] = sm.overlaps(
+                        boxes[k][js],
+                        torch.stack([known[(k, int(subs[k][j]))]
+                                     for j in js.tolist()])).float().cpu()
+            rescored[k], overlaps[k] = sm.rescore(
+                boxes[k], rescored[k], overlaps=ious.to(rescored[k])
+                if ious is not None else None)
+        choice = exclusive_assignment(boxes, rescored, self.assignment_iou)
+        keep = [None] * num
+        for k in objs:
+            if choice[k] is not None:
+                keep[k] = int(subs[k][choice[k]])
+        if has_masks:
+            fetch([(k, keep[k]) for k in objs if keep[k] is not None])
+        chosen_masks = {
+            k: known[(k, keep[k])]
+            for k in objs if has_masks and keep[k] is not None
+        }
+        for k in objs:
+            sm = self.smoothers[k]
+            if keep[k] is None or sm is None:
+                continue
+            box = candidates[k].bboxes[keep[k]]
+            if k in near or not has_masks:
+                iou = float(overlaps[k][choice[k]])
+            else:  # the chosen one's overlap, for the smoother's state
+                iou = float(sm.overlaps(box[None],
+                                        chosen_masks[k][None])[0])
+            sm.commit(box, iou, chosen_masks.get(k))
         return keep, chosen_masks
+
+
+def _meets(bboxes: Tensor, box: Tensor, margin: float = 2.) -> Tensor:
+    """Which of ``bboxes`` (n, 4) come within ``margin`` pixels of ``box``
+    (4, ) (pasted masks reach at most a pixel beyond their boxes)."""
+    b = box.to(bboxes)
+    return ((bboxes[:, 0] < b[2] + margin) & (bboxes[:, 2] > b[0] - margin)
+            & (bboxes[:, 1] < b[3] + margin) & (bboxes[:, 3] > b[1] - margin))
+
+
+class _KeptMasks:
+    """A candidates' ``masks(obj_inds, cand_inds)`` function that computes
+    each mask once (one batched call for the ones not seen before)."""
+
+    def __init__(self, masks: Callable) -> None:
+        self.masks = masks
+        self.kept = {}
+
+    def __call__(self, obj_inds, cand_inds) -> Tensor:
+        pairs = [(int(k), int(i)) for k, i in zip(obj_inds, cand_inds)]
+        new = list(dict.fromkeys(p for p in pairs if p not in self.kept))
+        if new or not pairs:
+            found = self.masks([k for k, _ in new], [i for _, i in new])
+            self.kept.update(zip(new, found))
+            if not pairs:
+                return found
+        return torch.stack([self.kept[p] for p in pairs])

@@ -1,4 +1,5 @@
 # Copyright (c) mmtao contributors. All rights reserved.
+import numpy as np
 import pytest
 import torch
 
@@ -133,3 +134,24 @@ def test_rivals_without_masks_are_all_other_candidates():
     sm.reset(torch.tensor([0., 0, 4, 4]))
     assert sm.rivals(boxes([0, 0, 1, 1], [0, 0, 2, 2], [1, 1, 3, 3]),
                      torch.tensor([.2, .9, .5]), 1).tolist() == [0, 2]
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_mask_overlaps_equal_numpy_iou(seed):
+    """Mask IoU with the previous track (computed on its extent) equals the
+    IoU of numpy masks over the whole frame, for masks anywhere (not tied
+    to their boxes), an empty previous mask and empty candidates."""
+    rng = np.random.default_rng(seed)
+    prev = np.zeros((30, 40), bool)
+    if seed:
+        prev[5 + seed:20, 3:25 - seed] = rng.random((15 - seed, 22 - seed)) > .3
+    cand = rng.random((5, 30, 40)) > 0.6
+    cand[0] = False
+    cand[1] = prev
+    s = TemporalSmoother()
+    s.reset(torch.tensor([0., 0., 10., 10.]), torch.from_numpy(prev))
+    got = s.overlaps(torch.zeros(5, 4), torch.from_numpy(cand))
+    inter = (cand & prev).reshape(5, -1).sum(1)
+    union = (cand | prev).reshape(5, -1).sum(1)
+    ref = np.where(union > 0, inter / np.maximum(union, 1), 0.)
+    np.testing.assert_allclose(got.numpy(), ref, rtol=1e-6, atol=0)
