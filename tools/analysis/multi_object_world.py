@@ -90,7 +90,7 @@ def score_video(video: dict, tracks: Dict[int, List[List[float]]]) -> dict:
         frames += 1
         pp = bbox_overlaps(pred, pred)
         shared += int((pp.triu(1) > 0.5).sum())
-        others = [i for i in labels]
+        others = list(labels)
         gts = torch.tensor([labels[i] for i in others], dtype=torch.float32)
         over = bbox_overlaps(pred, gts)  # (K, labelled)
         for k, inst in enumerate(objs):
