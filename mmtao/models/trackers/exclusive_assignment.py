@@ -75,3 +75,36 @@ def exclusive_assignment(bboxes: List[Tensor],
         if np.isfinite(value[k, p]):
             out[k] = int(best[k, p])
     return out
+
+
+def greedy_assignment(bboxes: List[Tensor],
+                      scores: List[Tensor],
+                      iou_thr: float = 0.5) -> List[Optional[int]]:
+    """One object per track, the most confident first: (object, candidate)
+    pairs in score order; a pair is taken when its object has none yet and
+    its box overlaps no taken box with IoU >= ``iou_thr``. An object is
+    never moved off a place by a less confident one (the sum of
+    :func:`exclusive_assignment` can move it when it has a second place).
+
+    Args and returns: as :func:`exclusive_assignment`.
+    """
+    num = len(bboxes)
+    objs = [k for k in range(num) if len(bboxes[k])]
+    out: List[Optional[int]] = [None] * num
+    if not objs:
+        return out
+    boxes = torch.cat([bboxes[k].float() for k in objs])
+    vals = torch.cat([scores[k].float() for k in objs]).cpu()
+    owner = torch.cat([
+        torch.full((len(bboxes[k]), ), k, dtype=torch.long) for k in objs
+    ]).tolist()
+    local = torch.cat([torch.arange(len(bboxes[k])) for k in objs]).tolist()
+    ious = bbox_overlaps(boxes, boxes).cpu()
+    taken: List[int] = []
+    for i in torch.argsort(vals, descending=True, stable=True).tolist():
+        if out[owner[i]] is not None:
+            continue
+        if all(float(ious[i, j]) < iou_thr for j in taken):
+            out[owner[i]] = local[i]
+            taken.append(i)
+    return out

@@ -92,6 +92,11 @@ class SOTTracker(ViewsMixin, SelectionMixin, CorrectionMixin):
             Defaults to 0.5.
         assignment_top (int): Candidates per object (of highest confidence)
             the assignment considers. Defaults to 8.
+        assignment (str): ``'sum'``: the places of the largest summed
+            re-score (:func:`exclusive_assignment`); ``'greedy'``: the most
+            confident (object, place) first, so that no object is moved off
+            a place by a less confident one (:func:`greedy_assignment`).
+            Defaults to 'sum'.
     """
 
     def __init__(self,
@@ -104,10 +109,15 @@ class SOTTracker(ViewsMixin, SelectionMixin, CorrectionMixin):
                  track_proposals: Optional[Sequence[float]] = None,
                  exclusive: bool = False,
                  assignment_iou: float = 0.5,
-                 assignment_top: int = 8) -> None:
+                 assignment_top: int = 8,
+                 assignment: str = 'sum') -> None:
         if assignment_top < 1:
             raise ValueError('SOTTracker: assignment_top must be >= 1, got '
                              f'{assignment_top}')
+        if assignment not in ('sum', 'greedy'):
+            raise ValueError("SOTTracker: assignment must be 'sum' or "
+                             f"'greedy', got {assignment!r}")
+        self.assignment = assignment
         self.exclusive = bool(exclusive)
         self.assignment_iou = float(assignment_iou)
         self.assignment_top = int(assignment_top)

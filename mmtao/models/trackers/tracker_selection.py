@@ -7,7 +7,7 @@ from mmdet.structures.bbox import bbox_overlaps
 from mmengine.structures import InstanceData
 from torch import Tensor
 
-from .exclusive_assignment import exclusive_assignment
+from .exclusive_assignment import exclusive_assignment, greedy_assignment
 from .tracker_parts import build_part
 
 
@@ -275,7 +275,9 @@ class SelectionMixin:
             rescored[k], overlaps[k] = sm.rescore(
                 boxes[k], rescored[k], overlaps=ious.to(rescored[k])
                 if ious is not None else None)
-        choice = exclusive_assignment(boxes, rescored, self.assignment_iou)
+        assign = greedy_assignment if getattr(
+            self, 'assignment', 'sum') == 'greedy' else exclusive_assignment
+        choice = assign(boxes, rescored, self.assignment_iou)
         keep = [None] * num
         for k in objs:
             if choice[k] is not None:

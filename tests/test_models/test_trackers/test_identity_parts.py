@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmtao.models.trackers import (MotionPrior, PresenceCalibration,
-                                   exclusive_assignment)
+                                   exclusive_assignment, greedy_assignment)
 
 
 def test_motion_prior_by_hand_and_relaxes_while_lost():
@@ -126,6 +126,55 @@ def test_two_tracks_on_one_object_are_separated():
     assert exclusive_assignment([a[:0], a[:0]], [torch.zeros(0)] * 2) == [
         None, None
     ]
+
+
+def test_greedy_assignment_keeps_the_confident_object_in_place():
+    p, q = [0., 0., 10., 10.], [50., 50., 60., 60.]
+    a = torch.tensor([p, q])
+    b = torch.tensor([p])
+    # object 0 is surer of place p (0.9) than object 1 (0.8); the best sum
+    # moves object 0 to its second place q, greedy keeps it on p
+    scores = [torch.tensor([0.9, 0.85]), torch.tensor([0.8])]
+    assert exclusive_assignment([a, b], scores) == [1, 0]
+    assert greedy_assignment([a, b], scores) == [0, None]
+    # no conflict: each its own best; nothing to assign: None
+    assert greedy_assignment([a, a.flip(0)], [torch.tensor([0.9, 0.1])] *
+                             2) == [0, 0]
+    assert greedy_assignment([a[:0], b], [torch.zeros(0),
+                                          torch.tensor([0.3])]) == [None, 0]
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_greedy_assignment_by_hand_order(seed):
+    """Chosen boxes never overlap (IoU >= 0.5) and each object's pick is
+    its best candidate among those not blocked by a more confident pick."""
+    from mmdet.structures.bbox import bbox_overlaps
+    rng = np.random.default_rng(seed)
+    places = np.array([[0, 0, 10, 10], [30, 0, 40, 10], [0, 30, 10, 40]],
+                      np.float32)
+    bboxes, scores = [], []
+    for _ in range(3):
+        idx = rng.choice(3, int(rng.integers(1, 4)), replace=False)
+        bboxes.append(torch.from_numpy(places[idx]))
+        scores.append(torch.from_numpy(rng.uniform(0, 1, len(idx))).float())
+    got = greedy_assignment(bboxes, scores, 0.5)
+    chosen = [(float(scores[k][i]), k, i) for k, i in enumerate(got)
+              if i is not None]
+    for (_, k, i), (_, l, j) in itertools.combinations(chosen, 2):
+        assert float(bbox_overlaps(bboxes[k][i:i + 1],
+                                   bboxes[l][j:j + 1])) < 0.5
+    for k in range(3):
+        more = [(k2, i2) for s2, k2, i2 in chosen
+                if k2 != k and (got[k] is None or s2 > float(
+                    scores[k][got[k]]))]
+        free = [i for i in range(len(bboxes[k])) if all(
+            float(bbox_overlaps(bboxes[k][i:i + 1],
+                                bboxes[k2][i2:i2 + 1])) < 0.5
+            for k2, i2 in more)]
+        if got[k] is None:
+            assert not free
+        else:
+            assert got[k] == max(free, key=lambda i: float(scores[k][i]))
 
 
 def test_presence_calibration_is_the_logistic_by_hand():
