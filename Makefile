@@ -25,7 +25,7 @@ web:
 opencv-venv:
 	test -x .venv-opencv/bin/python || python3 -m venv .venv-opencv
 	.venv-opencv/bin/python -m pip install -q --disable-pip-version-check \
-		numpy tqdm opencv-contrib-python-headless
+		numpy tqdm opencv-contrib-python-headless==5.0.0.93
 
 clean:
 	rm -rf .venv build *.egg-info
