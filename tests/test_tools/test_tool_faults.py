@@ -195,6 +195,11 @@ def test_tools_print_one_line_for_user_errors(tmp_path):
     line = _one_line(_tool('tools/train.py', str(tmp_path / 'nope.py')))
     assert line.startswith('error: config file not found: ')
     assert 'nope.py' in line
+    # an analysis tool pointed at a folder that is not a world
+    line = _one_line(_tool('tools/analysis/multi_object_world.py', CPU_CFG,
+                           'none', '--data-root', str(tmp_path), '--out',
+                           str(tmp_path / 'out')))
+    assert 'annotations/coco.json not found' in line
     # an unwritable output folder (root ignores modes: sysfs refuses it)
     if not osp.isdir('/sys/kernel'):
         pytest.skip('no sysfs to provide an unwritable folder')

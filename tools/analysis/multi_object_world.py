@@ -45,6 +45,7 @@ from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
 from mmtao.apis import SOTInferencer, init_tracker
+from mmtao.utils.cli import run_cli, silence_known_warnings
 
 
 def load_keyframes(data_root: str, min_size: float) -> Dict[str, dict]:
@@ -160,6 +161,8 @@ def main(argv=None) -> dict:
     parser.add_argument('--score-only', action='store_true',
                         help='score OUT/tracks.json again, no tracking')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--debug', action='store_true',
+                        help='show the traceback of an error')
     args = parser.parse_args(argv)
     videos = load_keyframes(args.data_root, args.min_size)
     names = sorted(v for v in videos if len(videos[v]['objects']) >= 2)
@@ -201,4 +204,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    silence_known_warnings()
+    run_cli(main)
