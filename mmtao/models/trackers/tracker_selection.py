@@ -114,8 +114,7 @@ class SelectionMixin:
         """Each object's candidate index (None without candidates) and the
         chosen masks: each object's own choice, or with ``exclusive`` and
         two or more objects the assignment where own choices collide."""
-        if not (getattr(self, 'exclusive', False)
-                and sum(len(c) > 0 for c in candidates) > 1):
+        if not (self.exclusive and sum(len(c) > 0 for c in candidates) > 1):
             return self._own_choice(candidates, weighted, masks, has_masks)
         firsts = [int(w.argmax()) if len(w) else None for w in weighted]
         if self._overlapping(candidates, firsts):
@@ -275,8 +274,8 @@ class SelectionMixin:
             rescored[k], overlaps[k] = sm.rescore(
                 boxes[k], rescored[k], overlaps=ious.to(rescored[k])
                 if ious is not None else None)
-        assign = greedy_assignment if getattr(
-            self, 'assignment', 'sum') == 'greedy' else exclusive_assignment
+        assign = greedy_assignment if self.assignment == 'greedy' \
+            else exclusive_assignment
         choice = assign(boxes, rescored, self.assignment_iou)
         keep = [None] * num
         for k in objs:
@@ -302,9 +301,11 @@ class SelectionMixin:
         return keep, chosen_masks
 
 
-def _meets(bboxes: Tensor, box: Tensor, margin: float = 2.) -> Tensor:
+def _meets(bboxes: Tensor, box: Tensor, margin: float = 4.) -> Tensor:
     """Which of ``bboxes`` (n, 4) come within ``margin`` pixels of ``box``
-    (4, ) (pasted masks reach at most a pixel beyond their boxes)."""
+    (4, ). A pasted mask's on pixels lie within about a pixel of its box
+    (mmdet pastes over the box's pixels plus one on each side), so masks of
+    boxes further apart than the margin cannot overlap."""
     b = box.to(bboxes)
     return ((bboxes[:, 0] < b[2] + margin) & (bboxes[:, 2] > b[0] - margin)
             & (bboxes[:, 1] < b[3] + margin) & (bboxes[:, 3] > b[1] - margin))

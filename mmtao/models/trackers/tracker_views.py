@@ -108,9 +108,7 @@ class ViewsMixin:
             self._views, groups = [], [0] * num
             for v, (objs, window) in enumerate(
                     self.search.windows(self.frame_shape)):
-                crop, meta = self.search.crop(self._img, self._frame_meta,
-                                              window)
-                self._views.append((model.extract_feat(crop), meta))
+                self._views.append(self._window_view(model, window))
                 for k in objs:
                     groups[k] = v
         self._object_views = [0] * self.num_objects if groups is None \
@@ -142,7 +140,12 @@ class ViewsMixin:
         ``boxes`` too when given)."""
         if self.search is None:
             return model.extract_feat(self._img), self._frame_meta
-        window = self.search.window(self.frame_shape, boxes)
+        return self._window_view(model,
+                                 self.search.window(self.frame_shape, boxes))
+
+    def _window_view(self, model, window) -> Tuple[Tuple[Tensor], dict]:
+        """FPN features of a search window of the stored frame, and the
+        meta of that input."""
         crop, meta = self.search.crop(self._img, self._frame_meta, window)
         return model.extract_feat(crop), meta
 
