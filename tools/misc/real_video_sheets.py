@@ -27,7 +27,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from prepare_real_video import load_labels, load_manifest  # noqa: E402
+from prepare_real_video import (SETS, load_labels, load_manifest,  # noqa: E402
+                                set_files)
 
 GREEN, RED, YELLOW = (0, 255, 0), (255, 40, 40), (255, 255, 0)
 
@@ -154,7 +155,11 @@ def main(argv=None) -> None:
     parser.add_argument('mode', choices=['grid', 'check'])
     parser.add_argument('video', nargs='?')
     parser.add_argument('object', nargs='?')
-    parser.add_argument('--data-root', default='data/real_video')
+    parser.add_argument('--set', default='bench', choices=sorted(SETS),
+                        help='bench: the benchmark; tune: the tuning split')
+    parser.add_argument('--data-root',
+                        help='default: the set\'s prepare_real_video.py '
+                        'output (data/real_video, data/real_video_tune)')
     parser.add_argument('--out', required=True)
     parser.add_argument('--frames', type=int, nargs='+',
                         help='grid: these frames instead of the keyframes')
@@ -169,7 +174,9 @@ def main(argv=None) -> None:
         '--zoom', action='store_true',
         help='check: crop each keyframe around its label (small objects)')
     args = parser.parse_args(argv)
-    manifest = load_manifest()
+    manifest_path, labels_path = set_files(args.set)
+    args.data_root = args.data_root or SETS[args.set][1]
+    manifest = load_manifest(manifest_path)
     os.makedirs(args.out, exist_ok=True)
     tasks = [
         t for t in manifest['tasks']
@@ -200,7 +207,7 @@ def main(argv=None) -> None:
             print(path)
         return
     labels = {(r['video'], r['object'], r['frame']): r
-              for r in load_labels()}
+              for r in load_labels(labels_path)}
     for task in tasks:
         v, o = task['video'], task['object']
         preds = read_predictions(args.results, v, o) if args.results else {}
