@@ -63,6 +63,13 @@ class SearchRegion:
             ``input_size``'s aspect ratio). Defaults to 4.
         conf_thr (float): Presence score from which a track moves the
             window and updates the object's size. Defaults to 0.3.
+        conf_rel (float): With ``conf_rel > 0`` a track must also score at
+            least ``conf_rel`` times the object's own running score (the
+            mean of the scores of the tracks that moved its window, weight
+            ``size_momentum``): an object the detector scores high does
+            not drag its window to a blurred or half-right box scoring far
+            below its usual, while a small object scored low all along
+            still moves it. Defaults to 0 (off: ``conf_thr`` alone).
         growth (float): Window widening per frame without a confident
             track. Defaults to 1.5.
         size_momentum (float): Weight of a new confident size in the
@@ -82,6 +89,7 @@ class SearchRegion:
                  max_zoom: float = 4.0,
                  context: float = 4.0,
                  conf_thr: float = 0.3,
+                 conf_rel: float = 0.0,
                  growth: float = 1.5,
                  size_momentum: float = 0.5,
                  size_divisor: int = 32,
@@ -98,6 +106,9 @@ class SearchRegion:
                 'SearchRegion: need context > 0, growth >= 1 and 0 < '
                 f'size_momentum <= 1, got {context}, {growth}, '
                 f'{size_momentum}')
+        if not 0 <= conf_rel <= 1:
+            raise ValueError('SearchRegion: conf_rel must be in [0, 1], got '
+                             f'{conf_rel}')
         if merge_zoom_ratio < 1:
             raise ValueError('SearchRegion: merge_zoom_ratio must be >= 1, '
                              f'got {merge_zoom_ratio}')
@@ -108,12 +119,16 @@ class SearchRegion:
         self.max_zoom = float(max_zoom)
         self.context = float(context)
         self.conf_thr = float(conf_thr)
+        self.conf_rel = float(conf_rel)
         self.growth = float(growth)
         self.size_momentum = float(size_momentum)
         self.size_divisor = int(size_divisor)
         self.centres: List[Tuple[float, float]] = []
         self.sizes: List[float] = []
         self.lost: List[int] = []
+        # running score of the tracks that moved each window (None: none
+        # yet, the first confident track sets it)
+        self.ref_scores: List[Optional[float]] = []
 
     # ------------------------------------------------------------------ #
     # per-object state
@@ -124,6 +139,7 @@ class SearchRegion:
             self.centres.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
             self.sizes.append(self._size(box))
             self.lost.append(0)
+            self.ref_scores.append(None)
 
     def restart(self, k: int, bbox: Tensor) -> None:
         """Object ``k`` is at ``bbox`` (a correction)."""
@@ -131,6 +147,7 @@ class SearchRegion:
         self.centres[k] = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
         self.sizes[k] = self._size(box)
         self.lost[k] = 0
+        self.ref_scores[k] = None
 
     def update(self, bboxes: Tensor, scores: Tensor) -> None:
         """After a frame: confident tracks move their windows (and the
@@ -138,11 +155,15 @@ class SearchRegion:
         m = self.size_momentum
         for k, (box, score) in enumerate(
                 zip(bboxes.float().tolist(), scores.float().tolist())):
-            if score >= self.conf_thr:
+            ref = self.ref_scores[k]
+            if score >= self.conf_thr and (ref is None
+                                           or score >= self.conf_rel * ref):
                 self.centres[k] = ((box[0] + box[2]) / 2,
                                    (box[1] + box[3]) / 2)
                 self.sizes[k] = (1 - m) * self.sizes[k] + m * self._size(box)
                 self.lost[k] = 0
+                self.ref_scores[k] = score if ref is None else (
+                    (1 - m) * ref + m * score)
             else:
                 self.lost[k] += 1
 

@@ -119,7 +119,40 @@ def test_to_frame_shifts_boxes_and_pastes_masks():
                        torch.ones(2, 3, dtype=torch.bool))
 
 
+def test_relative_confidence_keeps_the_window_of_a_high_scoring_object():
+    """conf_rel: a track moves the window only from conf_rel times the
+    object's running score (the mean of the scores that moved it, weight
+    size_momentum), on top of conf_thr; a correction forgets the score."""
+    s = region(conf_thr=0.3, conf_rel=0.8, size_momentum=0.5)
+    s.add(torch.tensor([[300., 220., 340., 260.], [0., 0., 20., 20.]]))
+    far = torch.tensor([[100., 100., 140., 140.], [40., 40., 60., 60.]])
+    # first tracks set the running scores: 0.9 and 0.35 (both >= conf_thr)
+    s.update(far, torch.tensor([0.9, 0.35]))
+    assert s.ref_scores == [pytest.approx(0.9), pytest.approx(0.35)]
+    assert s.centres == [(120., 120.), (50., 50.)] and s.lost == [0, 0]
+    # 0.6 < 0.8 * 0.9 = 0.72: object 0 stays (lost 1); 0.3 >= 0.8 * 0.35
+    # = 0.28 and >= conf_thr: object 1 moves
+    moved = torch.tensor([[200., 200., 240., 240.], [60., 60., 80., 80.]])
+    s.update(moved, torch.tensor([0.6, 0.3]))
+    assert s.centres == [(120., 120.), (70., 70.)] and s.lost == [1, 0]
+    assert s.ref_scores == [pytest.approx(0.9), pytest.approx(0.325)]
+    # 0.8 >= 0.72: moves, running score 0.5 * 0.9 + 0.5 * 0.8
+    s.update(moved, torch.tensor([0.8, 0.1]))
+    assert s.centres[0] == (220., 220.) and s.lost == [0, 1]
+    assert s.ref_scores[0] == pytest.approx(0.85)
+    s.restart(0, torch.tensor([0., 0., 10., 10.]))
+    assert s.ref_scores[0] is None
+    # conf_rel 0 (the default) is conf_thr alone
+    s = region(conf_thr=0.3)
+    s.add(torch.tensor([[300., 220., 340., 260.]]))
+    s.update(far[:1], torch.tensor([0.9]))
+    s.update(moved[:1], torch.tensor([0.31]))
+    assert s.centres == [(220., 220.)]
+
+
 def test_bad_options():
+    with pytest.raises(ValueError, match='conf_rel'):
+        SearchRegion(conf_rel=1.5)
     with pytest.raises(ValueError, match='object_px'):
         SearchRegion(object_px=(64., 32.))
     with pytest.raises(ValueError, match='input_size'):
