@@ -147,6 +147,25 @@ def test_score_got10k_results_presence_and_seen_unseen(got_folder, tmp_path):
     assert table['seen']['AO'] == pytest.approx(1.0)
     assert table['unseen']['AO'] == pytest.approx(0.5)
     assert table['unseen']['TNR'] == pytest.approx(1.0)
+    # per sequence against a tracker perfect on both: s1 AO 1 vs 1 (equal),
+    # s2 0.5 vs 1 (worse by 0.5 > 0.05); the perfect one's own entry has
+    # no comparison
+    perfect = tmp_path / 'perfect'
+    write_results(perfect, {'s1': GT['s1'],
+                            's2': GT['s2'][:3] + [[1, 1, 2, 2]]})
+    both = tool.main([
+        str(got_folder), '--results', f'perfect={perfect}', f'ours={res}',
+        '--per-sequence', 'perfect'
+    ])
+    assert both['perfect']['all']['seq_AO'] == {'s1': 1.0, 's2': 1.0}
+    assert both['ours']['all']['seq_AO'] == pytest.approx({'s1': 1.0,
+                                                           's2': 0.5})
+    assert both['ours']['all']['better'] == {}
+    assert both['ours']['all']['worse'] == pytest.approx({'s2': -0.5})
+    assert 'worse' not in both['perfect']['all']
+    with pytest.raises(SystemExit):
+        tool.main([str(got_folder), '--results', f'ours={res}',
+                   '--per-sequence', 'paper'])
 
 
 def _world_coco(tmp_path, anns):

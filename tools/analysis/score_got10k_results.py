@@ -13,11 +13,19 @@ the first, with *present* = confidence >= ``--presence-threshold``.
 With ``--train-world`` (a world folder with ``annotations/identities.json``)
 each sequence of an any-object world is labelled *seen* when its target
 identity (``meta_info.ini``: ``sprite``) appears anywhere in that training
-world, else *unseen*, and the scores are given for both groups. Example::
+world, else *unseen*, and the scores are given for both groups.
+
+With ``--per-sequence BASE`` every other tracker's AO is compared with the
+tracker named ``BASE`` sequence by sequence (``eval_got10k``'s ``seq_wise``):
+the sequences more than ``--margin`` better and worse (issue 19's "no
+sequence more than 0.05 worse"). Example::
 
     python tools/analysis/score_got10k_results.py data/world/val_seen \\
         --results ours=work_dirs/eval_seen csrt=work_dirs/csrt_seen \\
         --train-world data/world/train
+    python tools/analysis/score_got10k_results.py data/world/val_unseen \\
+        --results paper=work_dirs/paper_unseen ours=work_dirs/ours_unseen \\
+        --per-sequence paper
 """
 import argparse
 import configparser
@@ -65,8 +73,10 @@ def score(result_dir: str, gts: Dict[str, dict], seqs: List[str],
     res = eval_got10k(
         preds, [gts[s]['bboxes'] for s in seqs],
         [gts[s]['visible'] for s in seqs],
-        image_sizes=[gts[s]['img_size'] for s in seqs])
+        image_sizes=[gts[s]['img_size'] for s in seqs],
+        video_names=seqs)
     out = {k: res[k] for k in ('AO', 'SR0.5', 'SR0.75')}
+    out['seq_AO'] = {s: v['AO'] for s, v in res['seq_wise'].items()}
     counts = dict(TP=0, FN=0, TN=0, FP=0)
     have_conf = True
     for seq, pred in zip(seqs, preds):
@@ -108,7 +118,20 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict[str, dict]]:
         '--train-world',
         help='training world folder: split sequences into seen / unseen '
         'target identities')
+    parser.add_argument(
+        '--per-sequence',
+        metavar='BASE',
+        help='compare every tracker\'s per-sequence AO with this one')
+    parser.add_argument(
+        '--margin',
+        type=float,
+        default=0.05,
+        help='--per-sequence: count sequences more than this better / worse')
     args = parser.parse_args(argv)
+    results = parse_results(args.results)
+    if args.per_sequence and args.per_sequence not in dict(results):
+        parser.error(f'--per-sequence {args.per_sequence}: no such tracker '
+                     f'in --results ({", ".join(n for n, _ in results)})')
     gts = load_ground_truth(args.data_root)
     for seq in gts:
         gts[seq]['img_size'] = image_size(args.data_root, seq)
@@ -121,7 +144,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict[str, dict]]:
     table = {}
     print(f'{"tracker":<14}{"group":<8}{"seqs":>5}{"AO":>8}{"SR0.5":>8}'
           f'{"SR0.75":>8}{"TPR":>8}{"TNR":>8}')
-    for name, result_dir in parse_results(args.results):
+    for name, result_dir in results:
         table[name] = {}
         for group, seqs in groups.items():
             if not seqs:
@@ -132,7 +155,31 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Dict[str, dict]]:
                   f'{s["SR0.5"]:>8.3f}{s["SR0.75"]:>8.3f}'
                   f'{s.get("TPR", float("nan")):>8.3f}'
                   f'{s.get("TNR", float("nan")):>8.3f}')
+    if args.per_sequence:
+        compare_sequences(table, args.per_sequence, args.margin)
     return table
+
+
+def compare_sequences(table: Dict[str, Dict[str, dict]], base: str,
+                      margin: float) -> None:
+    """Per-sequence AO of every tracker against ``base`` (all sequences);
+    adds ``better`` / ``worse`` (sequence -> AO difference beyond
+    ``margin``) to each tracker's ``all`` entry."""
+    base_ao = table[base]['all']['seq_AO']
+    for name, groups in table.items():
+        if name == base:
+            continue
+        diff = {s: ao - base_ao[s] for s, ao in groups['all']['seq_AO'].items()
+                if not (np.isnan(ao) or np.isnan(base_ao[s]))}
+        groups['all']['better'] = {
+            s: d for s, d in diff.items() if d > margin}
+        groups['all']['worse'] = {s: d for s, d in diff.items() if d < -margin}
+        print(f'\n{name} vs {base}: {len(groups["all"]["better"])} of '
+              f'{len(diff)} sequences more than {margin} better, '
+              f'{len(groups["all"]["worse"])} more than {margin} worse')
+        for s in sorted(diff, key=diff.get):
+            print(f'  {s:<24}{base_ao[s]:>8.3f}{base_ao[s] + diff[s]:>8.3f}'
+                  f'{diff[s]:>+8.3f}')
 
 
 if __name__ == '__main__':
