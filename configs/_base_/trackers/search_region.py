@@ -45,3 +45,11 @@ k_object_tracker = dict(
     search=dict(search_tracker['search'], split_windows=True),
     exclusive=True,
     assignment_iou=0.7)
+# The demos' default (tao_mbv2-fpn_416_any-object-mix-crop_search.py): the
+# K-object tracker with objects under 48 input pixels magnified to 48 (at
+# most max_zoom), chosen on the real-motion tuning split and val_seen
+# (README "Search band"): a small static object among look-alike things is
+# boxed whole when the network sees it larger.
+band48_tracker = dict(
+    k_object_tracker,
+    search=dict(k_object_tracker['search'], object_px=(48, 128)))
